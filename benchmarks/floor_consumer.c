@@ -1,0 +1,97 @@
+/*
+** floor_consumer.c — the floor every ksqlite benchmark is measured against:
+** a minimal librdkafka + jansson consumer that reads a topic from the start
+** to its high-water marks and decodes every event (all nine weather fields).
+**
+**   floor_consumer BROKERS TOPIC
+**   -> prints "events=1000000 seconds=7.81 events_per_s=128040"
+**
+** It does what a hand-written consumer would do and nothing more: no SQL, no
+** state, no commits. Anything ksqlite adds is measured as a ratio to it.
+*/
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: floor_consumer BROKERS TOPIC\n");
+        return 1;
+    }
+    static const char *const fields[] = {"city",        "country",   "region",   "continent",  "ts",
+                                         "temperature", "windspeed", "humidity", "weathercode"};
+    char err[512];
+    double t0 = now();
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "floor", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) return 1;
+    const rd_kafka_metadata_t *md;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 5000)) return 1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
+    int nPart = 0;
+    int64_t *hi = calloc(4096, sizeof(int64_t));
+    char *done = calloc(4096, 1);
+    for (int i = 0; i < md->topic_cnt; i++) {
+        if (strcmp(md->topics[i].topic, argv[2]) != 0) continue;
+        for (int p = 0; p < md->topics[i].partition_cnt; p++) {
+            int32_t id = md->topics[i].partitions[p].id;
+            int64_t lo;
+            rd_kafka_query_watermark_offsets(rk, argv[2], id, &lo, &hi[id], 5000);
+            if (hi[id] > lo) {
+                rd_kafka_topic_partition_list_add(l, argv[2], id)->offset = lo;
+                nPart++;
+            }
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    long long events = 0, fieldsSeen = 0;
+    double sum = 0;
+    while (nPart > 0) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (!done[m->partition]) done[m->partition] = 1, nPart--;
+        } else if (!m->err) {
+            json_t *doc = json_loadb(m->payload, m->len, 0, NULL);
+            if (doc) {
+                for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+                    json_t *v = json_object_get(doc, fields[f]);
+                    if (!v) continue;
+                    fieldsSeen++;
+                    if (json_is_number(v)) sum += json_number_value(v);
+                }
+                json_decref(doc);
+            }
+            events++;
+            if (m->offset + 1 >= hi[m->partition] && !done[m->partition])
+                done[m->partition] = 1, nPart--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    double secs = now() - t0;
+    printf("events=%lld seconds=%.3f events_per_s=%.0f fields=%lld checksum=%.1f\n", events, secs,
+           (double)events / secs, fieldsSeen, sum);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    free(hi);
+    free(done);
+    return 0;
+}

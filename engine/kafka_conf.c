@@ -1,0 +1,188 @@
+/*
+** kafka_conf.c — librdkafka configurations built from stream options.
+**
+**   WITH (brokers = 'kafka1:9092', 'security.protocol' = 'SASL_SSL',
+**         'sasl.password' = '${KAFKA_PASSWORD}')
+**
+** Quoted keys are librdkafka properties; `${NAME}` is taken from the
+** environment when the connection is made. Three kinds of property are
+** refused: those that load or run code (plugins, kinit commands, OpenSSL
+** engines), secrets written literally (they would be stored in the
+** database), and TLS verification turned off without `insecure_tls = 'yes'`.
+*/
+#include "ksq_int.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Properties that make librdkafka load a library or run a command. */
+static const char *const refused_properties[] = {
+    "plugin.library.paths", "sasl.kerberos.kinit.cmd",
+    "ssl.engine.location",  "ssl_engine_callback_data",
+    "interceptors",
+};
+
+/* Properties ksqlite must control for exactly-once consumption. */
+static const char *const owned_properties[] = {"enable.auto.commit", "enable.auto.offset.store"};
+
+static int in_list(const char *key, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(key, list[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Does the value switch TLS verification off? */
+static int disables_tls_verify(const char *key, const char *value)
+{
+    if (strcasecmp(key, "enable.ssl.certificate.verification") == 0) {
+        return strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0;
+    }
+    if (strcasecmp(key, "ssl.endpoint.identification.algorithm") == 0) {
+        return strcasecmp(value, "none") == 0;
+    }
+    return 0;
+}
+
+int ksq_kafka_conf_check(const ksq_options *opts, char **pzErr)
+{
+    const char *insecure = ksq_options_get(opts, "insecure_tls");
+    int allowInsecure =
+        insecure && (strcasecmp(insecure, "yes") == 0 || strcasecmp(insecure, "true") == 0);
+    for (int i = 0; i < opts->n; i++) {
+        const ksq_option *o = &opts->a[i];
+        if (!o->quoted) continue;
+        if (in_list(o->key, refused_properties, sizeof refused_properties / sizeof(char *))) {
+            *pzErr = sqlite3_mprintf("option '%s' is refused: it would make the Kafka client "
+                                     "load or run code",
+                                     o->key);
+            return SQLITE_ERROR;
+        }
+        if (in_list(o->key, owned_properties, sizeof owned_properties / sizeof(char *))) {
+            *pzErr = sqlite3_mprintf("option '%s' is managed by ksqlite (offsets live in the "
+                                     "database) and cannot be set",
+                                     o->key);
+            return SQLITE_ERROR;
+        }
+        if (ksq_option_is_secret(o->key) && !strstr(o->value, "${")) {
+            *pzErr = sqlite3_mprintf("option '%s' holds a secret: take it from the environment "
+                                     "with '${NAME}' so it is never stored in the database",
+                                     o->key);
+            return SQLITE_ERROR;
+        }
+        if (disables_tls_verify(o->key, o->value) && !allowInsecure) {
+            *pzErr = sqlite3_mprintf("option '%s' = '%s' turns TLS certificate verification off; "
+                                     "add insecure_tls = 'yes' if that is really meant",
+                                     o->key, o->value);
+            return SQLITE_ERROR;
+        }
+    }
+    return SQLITE_OK;
+}
+
+/* librdkafka error callback: remember the last error for our messages. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)err;
+    ksq_kclient *client = opaque;
+    if (client) snprintf(client->zLastError, sizeof client->zLastError, "%s", reason);
+}
+
+/* librdkafka log callback: its logs are debug detail; our errors say what
+** went wrong in terms of the statement. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    ksq_log(level <= 3 ? KSQ_LOG_INFO : KSQ_LOG_DEBUG, "librdkafka %s: %s", fac, buf);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char **pzErr)
+{
+    char err[512];
+    if (rd_kafka_conf_set(conf, key, value, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        /* The value is left out of the message: it may be a secret. */
+        *pzErr = sqlite3_mprintf("option '%s': %s", key, err);
+        return SQLITE_ERROR;
+    }
+    return SQLITE_OK;
+}
+
+int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq_kclient *pClient,
+                       rd_kafka_conf_t **ppConf, char **pzErr)
+{
+    int rc = ksq_kafka_conf_check(opts, pzErr);
+    if (rc) return rc;
+    const char *brokers = ksq_options_get(opts, "brokers");
+    if (!brokers) brokers = zDefaultBrokers;
+    for (int i = 0; i < opts->n && !brokers; i++) {
+        if (opts->a[i].quoted && strcmp(opts->a[i].key, "bootstrap.servers") == 0)
+            brokers = opts->a[i].value;
+    }
+    if (!brokers || !brokers[0]) {
+        *pzErr = sqlite3_mprintf("no Kafka brokers: give brokers = 'host:9092', or start ksqlite "
+                                 "with --brokers, KSQLITE_BROKERS or --mock");
+        return SQLITE_ERROR;
+    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char *zBrokers = ksq_options_expand(brokers, "brokers", pzErr);
+    if (!zBrokers) {
+        rd_kafka_conf_destroy(conf);
+        return SQLITE_ERROR;
+    }
+    memset(pClient, 0, sizeof *pClient);
+    snprintf(pClient->zBrokers, sizeof pClient->zBrokers, "%s", zBrokers);
+    rc = conf_set(conf, "bootstrap.servers", zBrokers, pzErr);
+    sqlite3_free(zBrokers);
+    if (!rc) rc = conf_set(conf, "client.id", "ksqlite", pzErr);
+    if (!rc) rc = conf_set(conf, "log.connection.close", "false", pzErr);
+    if (!rc) rc = conf_set(conf, "enable.auto.commit", "false", pzErr);
+    if (!rc) rc = conf_set(conf, "enable.auto.offset.store", "false", pzErr);
+    if (!rc) rc = conf_set(conf, "enable.partition.eof", "true", pzErr);
+    if (!rc) rc = conf_set(conf, "auto.offset.reset", "earliest", pzErr);
+    /* librdkafka's assign() needs a group id; ksqlite never joins or commits
+    ** to the group (offsets live in the database). */
+    if (!rc) rc = conf_set(conf, "group.id", "ksqlite", pzErr);
+    /* Bounded prefetch: memory stays flat however far behind a reader is. */
+    if (!rc) rc = conf_set(conf, "queued.max.messages.kbytes", "16384", pzErr);
+    for (int i = 0; i < opts->n && !rc; i++) {
+        const ksq_option *o = &opts->a[i];
+        if (!o->quoted || strcmp(o->key, "bootstrap.servers") == 0) continue;
+        char *value = ksq_options_expand(o->value, o->key, pzErr);
+        if (!value) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+        rc = conf_set(conf, o->key, value, pzErr);
+        sqlite3_free(value);
+    }
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, pClient);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    *ppConf = conf;
+    return SQLITE_OK;
+}
+
+int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers,
+                           ksq_kclient *pClient, rd_kafka_t **ppRk, char **pzErr)
+{
+    rd_kafka_conf_t *conf;
+    char err[512];
+    int rc = ksq_kafka_conf_new(opts, zDefaultBrokers, pClient, &conf, pzErr);
+    if (rc) return rc;
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        *pzErr = sqlite3_mprintf("cannot create a Kafka consumer: %s", err);
+        return SQLITE_ERROR;
+    }
+    *ppRk = rk;
+    return SQLITE_OK;
+}

@@ -1,0 +1,109 @@
+/*
+** ksqlite.h — the public interface of ksqlite, an embedded SQL stream engine.
+**
+** ksqlite registers Kafka topics as SQLite virtual tables and runs SQL over
+** them. A minimal program:
+**
+**   ksqlite *k;
+**   if (ksqlite_open("pipeline.db", &k) != KSQLITE_OK) { ... }
+**   ksqlite_set_brokers(k, "localhost:9092");
+**   ksqlite_exec(k, "CREATE VIRTUAL TABLE w USING kafka(topic='weather');"
+**                   "SELECT count(*) FROM w;", print_row, NULL, &zErr);
+**   ksqlite_close(k);
+**
+** Ownership: strings returned through `char **pzErr` are the caller's, to be
+** freed with ksqlite_free(). Other returned strings belong to the object they
+** came from and live as long as it. Threads: a ksqlite handle is used by one
+** thread at a time; ksqlite_interrupt() alone may be called from any thread
+** or a signal handler.
+**
+** Result codes are SQLite's (KSQLITE_OK == SQLITE_OK, ...).
+*/
+#ifndef KSQLITE_H
+#define KSQLITE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include <sqlite3.h>
+
+#define KSQLITE_VERSION "0.1.0"
+
+#define KSQLITE_OK        SQLITE_OK
+#define KSQLITE_ERROR     SQLITE_ERROR
+#define KSQLITE_NOMEM     SQLITE_NOMEM
+#define KSQLITE_INTERRUPT SQLITE_INTERRUPT
+
+/* ------------------------------------------------------------------------
+** Opening and closing
+*/
+typedef struct ksqlite ksqlite;
+
+/* Open (or create) the database at zPath (":memory:" or NULL for an
+** in-memory one) and register the `kafka` module. File databases use WAL so
+** other readers see results while the engine writes. Default brokers come
+** from the KSQLITE_BROKERS environment variable. On failure *ppK is NULL and
+** the error is in *pzErr (may be NULL if not wanted). */
+int ksqlite_open(const char *zPath, ksqlite **ppK, char **pzErr);
+
+/* Attach to a database the host owns: registers the `kafka` module on db.
+** ksqlite_close() will not close db. */
+int ksqlite_attach(sqlite3 *db, ksqlite **ppK, char **pzErr);
+
+/* Close the engine (and its database, if ksqlite_open() opened it). */
+void ksqlite_close(ksqlite *k);
+
+/* The database handle; owned by k. */
+sqlite3 *ksqlite_db(ksqlite *k);
+
+/* Set the default bootstrap servers for streams without `brokers`; the
+** string is copied. NULL clears it. */
+int ksqlite_set_brokers(ksqlite *k, const char *zBrokers);
+const char *ksqlite_brokers(ksqlite *k);
+
+/* ------------------------------------------------------------------------
+** Running statements
+*/
+
+/* Called once per result row; pStmt is positioned on the row (read it with
+** sqlite3_column_*()). Return non-zero to stop. After the last row of each
+** statement that returned rows, it is called once more with pStmt NULL. */
+typedef int (*ksqlite_row_fn)(void *pArg, sqlite3_stmt *pStmt);
+
+/* Run every statement in zSql in order, calling xRow (if not NULL) for each
+** result row. Stops at the first error: returns its code and sets *pzErr.
+** ksqlite_error_offset() then gives the byte offset in zSql where the
+** failing statement went wrong. */
+int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, char **pzErr);
+
+/* Byte offset into the last ksqlite_exec()'s zSql of its error, or -1. */
+int ksqlite_error_offset(ksqlite *k);
+
+/* Ask the running statement to stop soon with KSQLITE_INTERRUPT. Safe from
+** any thread and from a signal handler. */
+void ksqlite_interrupt(ksqlite *k);
+
+/* Free a string returned by ksqlite. */
+void ksqlite_free(void *p);
+
+const char *ksqlite_version(void);
+
+/* ------------------------------------------------------------------------
+** The embedded Kafka (librdkafka's mock cluster), for demos and tests.
+*/
+typedef struct ksqlite_mock ksqlite_mock;
+
+/* Start nBrokers mock brokers on loopback. */
+int ksqlite_mock_start(int nBrokers, ksqlite_mock **ppMock, char **pzErr);
+/* Bootstrap address ("127.0.0.1:port"); owned by the mock. */
+const char *ksqlite_mock_bootstrap(const ksqlite_mock *m);
+/* Create a topic with nPartition partitions. */
+int ksqlite_mock_create_topic(ksqlite_mock *m, const char *zTopic, int nPartition, char **pzErr);
+/* Stop the brokers and free m. */
+void ksqlite_mock_stop(ksqlite_mock *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KSQLITE_H */

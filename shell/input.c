@@ -1,0 +1,203 @@
+/*
+** input.c — script text into complete statements and dot-commands.
+**
+** Lines accumulate until they form a complete SQL statement (per
+** sqlite3_complete(), so triggers and strings with ';' work); a line that
+** starts with '.' while no statement is pending is a dot-command. Errors
+** name the input, line and column, and point at the spot:
+**
+**   Error: pipeline.sql:3:8: no such column: tempp
+**     SELECT tempp FROM weather;
+**            ^
+*/
+#include "shell.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void input_init(shell_input *in, shell *sh, const char *zSource)
+{
+    memset(in, 0, sizeof *in);
+    in->sh = sh;
+    in->zSource = zSource;
+}
+
+void input_free(shell_input *in)
+{
+    free(in->zBuf);
+    in->zBuf = NULL;
+    in->nBuf = in->nAlloc = 0;
+}
+
+int input_pending(const shell_input *in)
+{
+    return in->nBuf > 0;
+}
+
+/* Is z only blanks and SQL comments? */
+static int all_blank(const char *z)
+{
+    while (*z) {
+        if (isspace((unsigned char)*z)) {
+            z++;
+        } else if (z[0] == '-' && z[1] == '-') {
+            while (*z && *z != '\n') z++;
+        } else if (z[0] == '/' && z[1] == '*') {
+            const char *e = strstr(z + 2, "*/");
+            if (!e) return 1;
+            z = e + 2;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Print an error with its position in zSql (a statement that began on
+** line startLine of the input) and a caret under the spot. */
+static void report_error(shell_input *in, const char *zSql, int offset, const char *zMsg)
+{
+    int line = in->startLine, col = 1;
+    const char *lineStart = zSql;
+    if (offset < 0) offset = 0;
+    for (int i = 0; i < offset && zSql[i]; i++) {
+        if (zSql[i] == '\n') {
+            line++;
+            col = 1;
+            lineStart = zSql + i + 1;
+        } else if (((unsigned char)zSql[i] & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+    fprintf(stderr, "Error: %s:%d:%d: %s\n", in->zSource, line, col, zMsg);
+    const char *lineEnd = strchr(lineStart, '\n');
+    int len = lineEnd ? (int)(lineEnd - lineStart) : (int)strlen(lineStart);
+    if (len > 0 && len < 400) {
+        fprintf(stderr, "  %.*s\n  %*s^\n", len, lineStart, col - 1, "");
+    }
+}
+
+/* Run the pending statement text. Returns non-zero on error. */
+static int run_pending(shell_input *in)
+{
+    shell *sh = in->sh;
+    char *zErr = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sh->sigint = 0;
+    sh->busy = 1;
+    int rc = ksqlite_exec(sh->k, in->zBuf, output_row, sh, &zErr);
+    sh->busy = 0;
+    output_reset(sh);
+    if (sh->timer) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(sh->out, "Run Time: real %.3f\n",
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+    if (rc != KSQLITE_OK) {
+        report_error(in, in->zBuf, ksqlite_error_offset(sh->k), zErr ? zErr : "error");
+        sh->nErr++;
+    }
+    ksqlite_free(zErr);
+    if (sh->outIsOnce) {
+        fclose(sh->out);
+        sh->out = stdout;
+        sh->outIsOnce = 0;
+    }
+    in->nBuf = 0;
+    if (in->zBuf) in->zBuf[0] = 0;
+    return rc != KSQLITE_OK;
+}
+
+int input_line(shell_input *in, const char *zLine)
+{
+    shell *sh = in->sh;
+    in->line++;
+    if (in->nBuf == 0) {
+        const char *p = zLine;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '.') {
+            int rc = dotcmd_run(sh, p);
+            if (rc) sh->nErr++;
+            return (rc && sh->bail) || sh->quit;
+        }
+        if (all_blank(zLine)) return 0;
+        in->startLine = in->line;
+    }
+    size_t n = strlen(zLine);
+    if (in->nBuf + n + 2 > in->nAlloc) {
+        size_t cap = (in->nBuf + n + 2) * 2;
+        char *b = realloc(in->zBuf, cap);
+        if (!b) {
+            fprintf(stderr, "Error: out of memory\n");
+            return 1;
+        }
+        in->zBuf = b;
+        in->nAlloc = cap;
+    }
+    memcpy(in->zBuf + in->nBuf, zLine, n);
+    in->nBuf += n;
+    in->zBuf[in->nBuf++] = '\n';
+    in->zBuf[in->nBuf] = 0;
+    if (!sqlite3_complete(in->zBuf)) return 0;
+    int err = run_pending(in);
+    return (err && sh->bail) || sh->quit;
+}
+
+int input_finish(shell_input *in)
+{
+    if (in->nBuf == 0 || all_blank(in->zBuf)) {
+        in->nBuf = 0;
+        return 0;
+    }
+    return run_pending(in);
+}
+
+int input_run_text(shell *sh, const char *zText, const char *zSource)
+{
+    shell_input in;
+    input_init(&in, sh, zSource);
+    int stop = 0, nErr0 = sh->nErr;
+    const char *p = zText;
+    while (*p && !stop) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *line = malloc(n + 1);
+        if (!line) break;
+        memcpy(line, p, n);
+        line[n] = 0;
+        stop = input_line(&in, line);
+        free(line);
+        p = e ? e + 1 : p + n;
+    }
+    if (!stop) input_finish(&in);
+    input_free(&in);
+    return sh->nErr != nErr0;
+}
+
+int input_run_file(shell *sh, const char *zPath)
+{
+    FILE *f = strcmp(zPath, "-") == 0 ? stdin : fopen(zPath, "r");
+    if (!f) {
+        fprintf(stderr, "Error: cannot open \"%s\"\n", zPath);
+        sh->nErr++;
+        return 1;
+    }
+    shell_input in;
+    input_init(&in, sh, strcmp(zPath, "-") == 0 ? "stdin" : zPath);
+    int stop = 0, nErr0 = sh->nErr;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (!stop && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        stop = input_line(&in, line);
+    }
+    free(line);
+    if (!stop) input_finish(&in);
+    input_free(&in);
+    if (f != stdin) fclose(f);
+    return sh->nErr != nErr0;
+}

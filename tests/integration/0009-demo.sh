@@ -1,0 +1,22 @@
+# 0009: `ksqlite --demo` streams live sample data: the same query shows more
+# events from one run to the next.
+. "$(dirname "$0")/lib.sh"
+mkfifo "$WORK/in"
+"$BIN/ksqlite" --demo <"$WORK/in" >"$WORK/out" 2>"$WORK/err" &
+PIDS+=($!)
+SHELL_PID=$!
+exec 3>"$WORK/in"
+Q="SELECT 'n=' || sum(n) FROM (SELECT city, count(*) AS n FROM weather GROUP BY city);"
+echo "$Q" >&3
+for i in $(seq 200); do grep -q '^n=' "$WORK/out" && break; sleep 0.05; done
+first=$(grep '^n=' "$WORK/out" | sed -n 1p | cut -c3-)
+sleep 2
+echo "$Q" >&3
+for i in $(seq 200); do [ "$(grep -c '^n=' "$WORK/out")" -ge 2 ] && break; sleep 0.05; done
+second=$(grep '^n=' "$WORK/out" | sed -n 2p | cut -c3-)
+check "the demo starts with history" yes "$([ "${first:-0}" -ge 600 ] && echo yes || echo "no: $first")"
+check "and keeps receiving live events" yes "$([ "${second:-0}" -gt "${first:-0}" ] && echo yes || echo "no: $first then $second")"
+check "events come from 24 cities" 24 "$(echo "SELECT count(DISTINCT city) FROM weather;" | { cat >&3; sleep 1; tail -1 "$WORK/out"; })"
+exec 3>&-
+wait_exit "$SHELL_PID"
+finish
