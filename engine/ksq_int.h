@@ -277,6 +277,10 @@ typedef struct ksq_stream_def {
 /* Parse and check vtab-style arguments ("key = value"). Columns are parsed
 ** when given; otherwise schema.ncol is 0 until ksq_stream_def_resolve(). */
 int ksq_stream_def_parse(ksq_stream_def *def, int nArg, const char *const *azArg, char **pzErr);
+/* Check the options already in def->opts and fill the other fields (as
+** ksq_stream_def_parse does after reading its arguments). On failure def is
+** cleared. */
+int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr);
 /* Infer the columns from a sample of the topic when none were given. */
 int ksq_stream_def_resolve(ksq_stream_def *def, const char *zDefaultBrokers,
                            volatile sig_atomic_t *pInterrupt, char **pzErr);
@@ -292,12 +296,16 @@ int ksq_vtab_register(sqlite3 *db, ksqlite *k);
 /* ------------------------------------------------------------------------
 ** ksqlite.c — the engine handle, as seen by the modules.
 */
+struct ksq_runtime;
+
 struct ksqlite {
     sqlite3 *db;                       /* the database */
+    struct ksq_runtime *rt;            /* continuous views (runtime.c), or NULL */
     int owns_db;                       /* close db in ksqlite_close() */
     char *zDefaultBrokers;             /* --brokers / KSQLITE_BROKERS, or NULL */
     volatile sig_atomic_t interrupted; /* set by ksqlite_interrupt() */
     int error_offset;                  /* byte offset of the last exec error, or -1 */
+    int nViewsCreated;                 /* CREATE MATERIALIZED VIEW statements run */
 };
 
 #endif /* KSQ_INT_H */

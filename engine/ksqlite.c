@@ -2,8 +2,8 @@
 ** ksqlite.c — the engine handle: open a database, register the `kafka`
 ** module, run statements, close. This is the public API of ksqlite.h.
 */
-#include "ksq_int.h"
 #include "ksqlite.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +41,16 @@ static int engine_init(sqlite3 *db, int ownsDb, ksqlite **ppK, char **pzErr)
         sqlite3_free(k);
         return SQLITE_NOMEM;
     }
+    char *zErr = NULL;
     int rc = ksq_vtab_register(db, k);
+    if (!rc) rc = ksq_catalog_register(db, k);
+    if (rc) zErr = sqlite3_mprintf("cannot register the kafka module: %s", sqlite3_errmsg(db));
+    if (!rc) rc = ksq_runtime_init(k, &zErr);
+    /* Views in the database resume where they stopped. */
+    if (!rc) rc = ksq_runtime_resume(k, &zErr);
     if (rc) {
-        set_err(pzErr, sqlite3_mprintf("cannot register the kafka module: %s", sqlite3_errmsg(db)));
+        set_err(pzErr, zErr);
+        ksq_runtime_free(k);
         sqlite3_free(k->zDefaultBrokers);
         sqlite3_free(k);
         return rc;
@@ -92,6 +99,7 @@ int ksqlite_attach(sqlite3 *db, ksqlite **ppK, char **pzErr)
 void ksqlite_close(ksqlite *k)
 {
     if (!k) return;
+    ksq_runtime_free(k);
     if (k->owns_db) sqlite3_close(k->db);
     sqlite3_free(k->zDefaultBrokers);
     sqlite3_free(k);
@@ -130,45 +138,65 @@ int ksqlite_error_offset(ksqlite *k)
     return k->error_offset;
 }
 
-int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, char **pzErr)
+/* Run one plain SQLite statement zSql[0..n), rows to xRow. */
+static int exec_sqlite(ksqlite *k, const char *zSql, int n, ksqlite_row_fn xRow, void *pArg,
+                       char **pzErr, int *pErrOff)
 {
-    const char *zTail = zSql;
-    int rc = SQLITE_OK;
-    k->interrupted = 0;
-    k->error_offset = -1;
-    while (zTail && *zTail && rc == SQLITE_OK) {
-        sqlite3_stmt *stmt = NULL;
-        const char *zStart = zTail;
-        rc = sqlite3_prepare_v2(k->db, zStart, -1, &stmt, &zTail);
-        if (rc) {
-            int off = sqlite3_error_offset(k->db);
-            k->error_offset = (int)(zStart - zSql) + (off >= 0 ? off : 0);
-            set_err(pzErr, sqlite3_mprintf("%s", sqlite3_errmsg(k->db)));
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(k->db, zSql, n, &stmt, NULL);
+    if (rc) {
+        *pErrOff = sqlite3_error_offset(k->db);
+        set_err(pzErr, sqlite3_mprintf("%s", sqlite3_errmsg(k->db)));
+        return rc;
+    }
+    if (!stmt) return SQLITE_OK; /* a comment */
+    int nRow = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        nRow++;
+        if (xRow && xRow(pArg, stmt)) {
+            rc = k->interrupted ? SQLITE_INTERRUPT : SQLITE_DONE;
             break;
         }
-        if (!stmt) continue; /* whitespace or a comment */
-        int nRow = 0;
-        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-            nRow++;
-            if (xRow && xRow(pArg, stmt)) {
-                rc = k->interrupted ? SQLITE_INTERRUPT : SQLITE_DONE;
-                break;
+    }
+    if (nRow > 0 && xRow) xRow(pArg, NULL); /* end of this result set */
+    if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    } else {
+        if (k->interrupted) rc = SQLITE_INTERRUPT;
+        *pErrOff = 0;
+        set_err(pzErr, sqlite3_mprintf("%s", rc == SQLITE_INTERRUPT ? "interrupted"
+                                                                    : sqlite3_errmsg(k->db)));
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, char **pzErr)
+{
+    int rc = SQLITE_OK, off = 0, start, end;
+    k->interrupted = 0;
+    k->error_offset = -1;
+    while (rc == SQLITE_OK && ksq_next_statement(zSql, &off, &start, &end)) {
+        ksq_stmt st;
+        char *zErr = NULL;
+        int errOff = -1;
+        rc = ksq_stmt_parse(zSql + start, end - start, &st, &zErr, &errOff);
+        if (!rc) {
+            if (st.kind == KSQ_STMT_SQL) {
+                rc = exec_sqlite(k, zSql + start, end - start, xRow, pArg, &zErr, &errOff);
+            } else if (st.kind == KSQ_STMT_PUSH_QUERY) {
+                zErr = sqlite3_mprintf("push queries (EMIT CHANGES) run in the interactive shell");
+                rc = SQLITE_ERROR;
+            } else {
+                rc =
+                    ksq_catalog_exec(k, &st, zSql + start, end - start, xRow, pArg, &zErr, &errOff);
             }
+            ksq_stmt_clear(&st);
         }
-        if (nRow > 0 && xRow) xRow(pArg, NULL); /* end of this result set */
-        if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        } else {
-            if (k->interrupted) rc = SQLITE_INTERRUPT;
-            k->error_offset = (int)(zStart - zSql);
-            while (k->error_offset < (int)(zTail - zSql) &&
-                   (zSql[k->error_offset] == ' ' || zSql[k->error_offset] == '\n' ||
-                    zSql[k->error_offset] == '\t'))
-                k->error_offset++;
-            set_err(pzErr, sqlite3_mprintf("%s", rc == SQLITE_INTERRUPT ? "interrupted"
-                                                                        : sqlite3_errmsg(k->db)));
+        if (rc) {
+            k->error_offset = start + (errOff > 0 ? errOff : 0);
+            set_err(pzErr, zErr ? zErr : sqlite3_mprintf("%s", sqlite3_errstr(rc)));
         }
-        sqlite3_finalize(stmt);
     }
     k->interrupted = 0;
     return rc;

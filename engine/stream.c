@@ -52,12 +52,22 @@ int ksq_stream_def_parse(ksq_stream_def *def, int nArg, const char *const *azArg
 {
     int rc = SQLITE_OK;
     memset(def, 0, sizeof *def);
+    for (int i = 0; i < nArg && !rc; i++) rc = ksq_options_add_arg(&def->opts, azArg[i], pzErr);
+    if (rc) {
+        ksq_options_clear(&def->opts);
+        return rc;
+    }
+    return ksq_stream_def_validate(def, pzErr);
+}
+
+int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr)
+{
+    int rc = SQLITE_OK;
     def->schema.ts_col = -1;
     def->nSample = 100;
     def->watermarkMs = 0;
     def->idleTimeoutMs = 30000;
     def->maxFutureMs = 24 * 3600 * 1000LL;
-    for (int i = 0; i < nArg && !rc; i++) rc = ksq_options_add_arg(&def->opts, azArg[i], pzErr);
     for (int i = 0; i < def->opts.n && !rc; i++) {
         const ksq_option *o = &def->opts.a[i];
         if (o->quoted) continue;

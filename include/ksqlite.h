@@ -84,6 +84,33 @@ int ksqlite_error_offset(ksqlite *k);
 ** any thread and from a signal handler. */
 void ksqlite_interrupt(ksqlite *k);
 
+/* ------------------------------------------------------------------------
+** Continuous views
+**
+** Views created with CREATE MATERIALIZED VIEW (or found in the database at
+** open) are kept up to date by these calls, in the calling thread.
+*/
+
+/* Process the views' streams for up to timeoutMs milliseconds (or until
+** ksqlite_stop()). Each batch commits results, state and offsets together. */
+int ksqlite_run(ksqlite *k, int timeoutMs);
+
+/* Read every stream up to the high-water marks seen when called, then
+** return. With drain, end of input is end of stream: every open window is
+** emitted. */
+int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr);
+
+/* Ask ksqlite_run() / ksqlite_run_to_end() to return after the current
+** batch commits. Safe from any thread and from a signal handler. */
+void ksqlite_stop(ksqlite *k);
+
+/* Number of views running (not failed). */
+int ksqlite_view_count(ksqlite *k);
+
+/* Number of CREATE MATERIALIZED VIEW statements run through k (IF NOT
+** EXISTS ones included): a script that defines views is a service. */
+int ksqlite_views_created(ksqlite *k);
+
 /* Free a string returned by ksqlite. */
 void ksqlite_free(void *p);
 

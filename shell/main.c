@@ -177,6 +177,48 @@ static int start_demo(shell *sh, ksqlite_mock *mock, ksq_gen_thread **ppGen)
     return input_run_text(sh, ksq_demo_sql, "demo.sql");
 }
 
+static ksqlite *g_k;                    /* for the signal handler */
+static volatile sig_atomic_t g_stopped; /* SIGTERM or SIGINT arrived */
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_stopped = 1;
+    if (g_k) ksqlite_stop(g_k);
+}
+
+/* After the input: --exit-at-end reads every stream to its end (and with
+** --drain closes every window); a script that defined views keeps running
+** them until SIGTERM or SIGINT, committing before it exits. */
+static int run_views(shell *sh, const cli_options *o)
+{
+    ksqlite *k = sh->k;
+    if (ksqlite_view_count(k) == 0) return 0;
+    g_k = k;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    int rc = 0;
+    if (o->exitAtEnd) {
+        char *zErr = NULL;
+        if (ksqlite_run_to_end(k, o->drain, &zErr) != KSQLITE_OK) {
+            fprintf(stderr, "ksqlite: %s\n", zErr ? zErr : "error");
+            rc = 1;
+        }
+        ksqlite_free(zErr);
+    } else if (!sh->interactive && ksqlite_views_created(k) > 0) {
+        ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
+                ksqlite_view_count(k));
+        while (!g_stopped && ksqlite_run(k, 1000) == KSQLITE_OK) {
+        }
+        ksq_log(KSQ_LOG_INFO, "stopped");
+    }
+    g_k = NULL;
+    return rc;
+}
+
 static const char demo_banner[] =
     "ksqlite demo: live weather events stream into the embedded Kafka topic 'weather'.\n"
     "Try:\n"
@@ -246,6 +288,7 @@ int main(int argc, char **argv)
         }
     }
     nErr += sh.nErr;
+    if (!nErr && !sh.quit) nErr += run_views(&sh, &o);
     if (sh.out != stdout) fclose(sh.out);
     ksq_gen_thread_stop(gen);
     ksqlite_close(sh.k);

@@ -1,0 +1,505 @@
+/*
+** runtime.c — the loop that keeps continuous views up to date.
+**
+**   ksqlite_run(k, 1000);              // process for up to one second
+**   ksqlite_run_to_end(k, drain, &e);  // read every source to its end, then stop
+**
+** Each round polls every stream that has views for one batch, and processes
+** it in one SQLite transaction: the stream's dead letters, then each view's
+** results, state and progress (offsets, event times, watermark). A crash at
+** any moment leaves the database at a batch boundary; on restart the views
+** read from the offsets in the database, so every event counts exactly once.
+** A view that fails is rolled back to its savepoint and stopped; the others
+** go on.
+*/
+#include "runtime.h"
+#include "ksqlite.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_MAX_BATCH 20000
+#define DEFAULT_BATCH_MS 50
+
+int ksq_runtime_init(ksqlite *k, char **pzErr)
+{
+    ksq_runtime *rt = sqlite3_malloc(sizeof *rt);
+    if (!rt) return SQLITE_NOMEM;
+    memset(rt, 0, sizeof *rt);
+    rt->maxBatch = DEFAULT_MAX_BATCH;
+    rt->batchMs = DEFAULT_BATCH_MS;
+    k->rt = rt;
+    int rc = ksq_vtab_batch_register(k->db, k);
+    if (!rc) rc = ksq_functions_register(k->db);
+    if (rc) *pzErr = sqlite3_mprintf("cannot register the engine's functions: %s", sqlite3_errmsg(k->db));
+    return rc;
+}
+
+void ksq_runtime_free(ksqlite *k)
+{
+    ksq_runtime *rt = k->rt;
+    if (!rt) return;
+    for (int i = 0; i < rt->nSource; i++) ksq_source_close(rt->aSource[i]);
+    for (int i = 0; i < rt->nView; i++) ksq_view_free(k, rt->aView[i]);
+    sqlite3_free(rt->aSource);
+    sqlite3_free(rt->aView);
+    sqlite3_free(rt);
+    k->rt = NULL;
+}
+
+ksq_view *ksq_runtime_view(ksqlite *k, const char *zName)
+{
+    for (int i = 0; k->rt && i < k->rt->nView; i++) {
+        if (strcasecmp(k->rt->aView[i]->zName, zName) == 0) return k->rt->aView[i];
+    }
+    return NULL;
+}
+
+ksq_source *ksq_runtime_source(ksqlite *k, const char *zStream)
+{
+    for (int i = 0; k->rt && i < k->rt->nSource; i++) {
+        if (strcasecmp(k->rt->aSource[i]->zStream, zStream) == 0) return k->rt->aSource[i];
+    }
+    return NULL;
+}
+
+/* Close a stream's source (it is reopened with the views' offsets). */
+static void close_source(ksqlite *k, const char *zStream)
+{
+    ksq_runtime *rt = k->rt;
+    for (int i = 0; i < rt->nSource; i++) {
+        if (strcasecmp(rt->aSource[i]->zStream, zStream) == 0) {
+            ksq_source_close(rt->aSource[i]);
+            rt->aSource[i] = rt->aSource[--rt->nSource];
+            return;
+        }
+    }
+}
+
+int ksq_runtime_add_view(ksqlite *k, ksq_view *v)
+{
+    ksq_runtime *rt = k->rt;
+    ksq_view **a = sqlite3_realloc64(rt->aView, sizeof(ksq_view *) * (size_t)(rt->nView + 1));
+    if (!a) return SQLITE_NOMEM;
+    rt->aView = a;
+    a[rt->nView++] = v;
+    close_source(k, v->zStream); /* reopen from the new view's offsets */
+    return SQLITE_OK;
+}
+
+void ksq_runtime_remove_view(ksqlite *k, const char *zName)
+{
+    ksq_runtime *rt = k->rt;
+    for (int i = 0; rt && i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (strcasecmp(v->zName, zName) != 0) continue;
+        rt->aView[i] = rt->aView[--rt->nView];
+        close_source(k, v->zStream);
+        ksq_view_free(k, v);
+        return;
+    }
+}
+
+int ksq_runtime_resume(ksqlite *k, char **pzErr)
+{
+    if (!ksq_catalog_exists(k)) return SQLITE_OK;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(k->db, "SELECT name, sql FROM ksq_views ORDER BY rowid", -1, &st, NULL);
+    if (rc) {
+        *pzErr = sqlite3_mprintf("cannot read the catalog: %s", sqlite3_errmsg(k->db));
+        return rc;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *zName = (const char *)sqlite3_column_text(st, 0);
+        ksq_view *v = NULL;
+        char *zErr = NULL;
+        rc = ksq_view_load(k, zName, (const char *)sqlite3_column_text(st, 1), &v, &zErr);
+        if (rc == SQLITE_NOMEM) break;
+        if (rc) {
+            /* One broken view does not keep the others from running. */
+            ksq_log(KSQ_LOG_ERROR, "view %s cannot run: %s", zName, zErr ? zErr : "error");
+            sqlite3_free(zErr);
+            rc = SQLITE_OK;
+            continue;
+        }
+        rc = ksq_runtime_add_view(k, v);
+        if (rc) {
+            ksq_view_free(k, v);
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Open the source of a stream at the smallest offsets its views need. */
+static int open_source(ksqlite *k, const char *zStream, ksq_source **ppSrc, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int32_t aPart[1024];
+    int64_t aStart[1024];
+    int nKnown = 0, nViews = 0;
+    /* Partitions some view has not seen start at the beginning; a partition
+    ** every view has seen starts at the smallest of their offsets. */
+    for (int i = 0; i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed || strcasecmp(v->zStream, zStream) != 0) continue;
+        nViews++;
+        for (int j = 0; j < v->wm.nPart && nKnown < 1024; j++) {
+            int idx = -1;
+            for (int m = 0; m < nKnown; m++) idx = aPart[m] == v->wm.aPart[j].id ? m : idx;
+            if (idx < 0) {
+                idx = nKnown++;
+                aPart[idx] = v->wm.aPart[j].id;
+                aStart[idx] = v->wm.aPart[j].next;
+            } else if (v->wm.aPart[j].next < aStart[idx]) {
+                aStart[idx] = v->wm.aPart[j].next;
+            }
+        }
+    }
+    /* A partition is known only if every view of the stream has it. */
+    for (int m = 0; m < nKnown; m++) {
+        int n = 0;
+        for (int i = 0; i < rt->nView; i++) {
+            ksq_view *v = rt->aView[i];
+            if (v->failed || strcasecmp(v->zStream, zStream) != 0) continue;
+            for (int j = 0; j < v->wm.nPart; j++) n += v->wm.aPart[j].id == aPart[m];
+        }
+        if (n < nViews) aStart[m] = -2; /* RD_KAFKA_OFFSET_BEGINNING */
+    }
+    ksq_stream_def def;
+    int rc = ksq_catalog_stream(k, zStream, &def, pzErr);
+    if (rc) return rc;
+    ksq_source *src = NULL;
+    rc = ksq_source_open(k, zStream, &def, aPart, aStart, nKnown, &src, pzErr);
+    if (rc) return rc; /* the source took the definition */
+    ksq_source **a = sqlite3_realloc64(rt->aSource, sizeof(ksq_source *) * (size_t)(rt->nSource + 1));
+    if (!a) {
+        ksq_source_close(src);
+        return SQLITE_NOMEM;
+    }
+    rt->aSource = a;
+    a[rt->nSource++] = src;
+    *ppSrc = src;
+    return SQLITE_OK;
+}
+
+/* Record a view's failure in the catalog (outside the failed transaction). */
+static void view_failed(ksqlite *k, ksq_view *v, const char *zErr)
+{
+    v->failed = 1;
+    sqlite3_free(v->zError);
+    v->zError = sqlite3_mprintf("%s", zErr ? zErr : "error");
+    ksq_log(KSQ_LOG_ERROR, "view %s stopped: %s", v->zName, v->zError ? v->zError : "error");
+    char *zSql = sqlite3_mprintf("UPDATE ksq_views SET status = 'failed', error = %Q WHERE name = %Q", v->zError, v->zName);
+    if (zSql) sqlite3_exec(k->db, zSql, 0, 0, NULL);
+    sqlite3_free(zSql);
+}
+
+/* Insert the batch's dead letters (once per stream, whichever view is first). */
+static int record_dead_letters(ksqlite *k, ksq_source *src, char **pzErr)
+{
+    ksq_batch *b = &src->batch;
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_OK;
+    for (int i = 0; i < b->nEv && !rc; i++) {
+        const ksq_event *e = &b->aEv[i];
+        if (!e->zError) continue;
+        if (!st) {
+            rc = sqlite3_prepare_v3(k->db,
+                                    "INSERT OR IGNORE INTO ksq_dead_letters(stream, topic, partition, offset, timestamp, "
+                                    "stage, error, key, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                    -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+            if (rc) break;
+        }
+        sqlite3_bind_text(st, 1, src->zStream, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, src->def.zTopic, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, e->partition);
+        sqlite3_bind_int64(st, 4, e->offset);
+        if (e->kafkaTs >= 0) {
+            sqlite3_bind_int64(st, 5, e->kafkaTs);
+        } else {
+            sqlite3_bind_null(st, 5);
+        }
+        sqlite3_bind_text(st, 6, e->zStage ? e->zStage : "decode", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, e->zError, -1, SQLITE_STATIC);
+        if (e->key) {
+            sqlite3_bind_blob(st, 8, e->key, e->nKey, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(st, 8);
+        }
+        if (e->payload) {
+            sqlite3_bind_blob(st, 9, e->payload, e->nPayload, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(st, 9);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) rc = SQLITE_ERROR;
+        sqlite3_reset(st);
+    }
+    if (rc) *pzErr = sqlite3_mprintf("cannot record dead letters: %s", sqlite3_errmsg(k->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Process the source's batch for its views in one transaction. With drain,
+** close every window after it. */
+static int process_batch(ksqlite *k, ksq_source *src, int drain, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int rc = sqlite3_exec(k->db, "BEGIN IMMEDIATE", 0, 0, NULL);
+    if (rc) {
+        *pzErr = sqlite3_mprintf("cannot start a transaction: %s", sqlite3_errmsg(k->db));
+        return rc;
+    }
+    rc = record_dead_letters(k, src, pzErr);
+    for (int i = 0; i < rt->nView && !rc; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed || strcasecmp(v->zStream, src->zStream) != 0) continue;
+        char *zErr = NULL;
+        int64_t t0 = ksq_monotonic_ms();
+        int vrc = sqlite3_exec(k->db, "SAVEPOINT ksq_view", 0, 0, NULL);
+        if (!vrc) vrc = ksq_view_process(k, v, src, &zErr);
+        if (!vrc && drain) vrc = ksq_view_drain(k, v, &zErr);
+        if (!vrc) vrc = ksq_view_save(k, v, &zErr);
+        if (vrc == SQLITE_OK) {
+            sqlite3_exec(k->db, "RELEASE ksq_view", 0, 0, NULL);
+            v->commitUs[v->nCommit++ % 64] = (ksq_monotonic_ms() - t0) * 1000;
+        } else if (vrc == SQLITE_NOMEM || vrc == SQLITE_FULL || vrc == SQLITE_IOERR || vrc == SQLITE_BUSY) {
+            /* The database, not the view, is in trouble: give up the batch. */
+            rc = vrc;
+            *pzErr = zErr;
+            zErr = NULL;
+        } else {
+            sqlite3_exec(k->db, "ROLLBACK TO ksq_view; RELEASE ksq_view", 0, 0, NULL);
+            view_failed(k, v, zErr);
+        }
+        sqlite3_free(zErr);
+    }
+    if (!rc) rc = sqlite3_exec(k->db, "COMMIT", 0, 0, NULL);
+    if (rc) {
+        if (!*pzErr) *pzErr = sqlite3_mprintf("cannot commit: %s", sqlite3_errmsg(k->db));
+        sqlite3_exec(k->db, "ROLLBACK", 0, 0, NULL);
+        /* Offsets in memory ran ahead of the database: reload them. */
+        for (int i = 0; i < rt->nView; i++) {
+            ksq_view *v = rt->aView[i];
+            if (strcasecmp(v->zStream, src->zStream) == 0) v->dirtySource = 1;
+        }
+        return rc;
+    }
+    int64_t now = ksq_now_ms();
+    for (int i = 0; i < rt->nView; i++) {
+        if (strcasecmp(rt->aView[i]->zStream, src->zStream) == 0) rt->aView[i]->lastCommitWall = now;
+    }
+    return SQLITE_OK;
+}
+
+/* Did idleness or the wall clock move some view's watermark past a window? */
+static int watermark_moved(ksqlite *k, ksq_source *src)
+{
+    ksq_runtime *rt = k->rt;
+    int64_t mono = ksq_monotonic_ms(), wall = ksq_now_ms();
+    for (int i = 0; i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed || strcasecmp(v->zStream, src->zStream) != 0) continue;
+        int64_t before = v->wm.wm;
+        ksq_wm_refresh(&v->wm, src, mono, wall);
+        if (v->wm.wm != before) return 1;
+    }
+    return 0;
+}
+
+/* Views whose progress was rolled back reload it from the database. */
+static int reload_rolled_back(ksqlite *k, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    for (int i = 0; i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (!v->dirtySource) continue;
+        char *zSql = NULL;
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(k->db, "SELECT sql FROM ksq_views WHERE name = ?1", -1, &st, NULL)) continue;
+        sqlite3_bind_text(st, 1, v->zName, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) zSql = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        ksq_view *fresh = NULL;
+        int rc = zSql ? ksq_view_load(k, v->zName, zSql, &fresh, pzErr) : SQLITE_NOMEM;
+        sqlite3_free(zSql);
+        if (rc) return rc;
+        char *zName = sqlite3_mprintf("%s", v->zName);
+        if (!zName) {
+            ksq_view_free(k, fresh);
+            return SQLITE_NOMEM;
+        }
+        ksq_runtime_remove_view(k, zName);
+        sqlite3_free(zName);
+        rc = ksq_runtime_add_view(k, fresh);
+        if (rc) return rc;
+        i = -1; /* the array changed */
+    }
+    return SQLITE_OK;
+}
+
+int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    *pnEvents = 0;
+    if (!rt || rt->nView == 0) return SQLITE_OK;
+    if (!sqlite3_get_autocommit(k->db)) return SQLITE_OK; /* the user holds a transaction */
+    int rc = reload_rolled_back(k, pzErr);
+    if (rc) return rc;
+    /* Streams with running views, each polled once. */
+    int nStream = 0;
+    const char *azStream[256];
+    for (int i = 0; i < rt->nView && nStream < 256; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed) continue;
+        int seen = 0;
+        for (int s = 0; s < nStream; s++) seen |= strcasecmp(azStream[s], v->zStream) == 0;
+        if (!seen) azStream[nStream++] = v->zStream;
+    }
+    int per = nStream > 0 ? timeoutMs / nStream : timeoutMs;
+    for (int s = 0; s < nStream && !rc && !rt->stop; s++) {
+        ksq_source *src = ksq_runtime_source(k, azStream[s]);
+        if (!src) rc = open_source(k, azStream[s], &src, pzErr);
+        if (rc) break;
+        rc = ksq_source_poll(src, rt->maxBatch, per, pzErr);
+        if (rc) break;
+        *pnEvents += src->batch.nEv;
+        if (src->batch.nEv > 0 || watermark_moved(k, src)) rc = process_batch(k, src, 0, pzErr);
+        ksq_batch_reset(&src->batch);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the public run API */
+
+int ksqlite_run(ksqlite *k, int timeoutMs)
+{
+    char *zErr = NULL;
+    int64_t end = ksq_monotonic_ms() + timeoutMs;
+    int rc = SQLITE_OK;
+    if (!k->rt) return SQLITE_OK;
+    k->rt->stop = 0;
+    do {
+        int n;
+        int64_t left = end - ksq_monotonic_ms();
+        rc = ksq_runtime_step(k, left < 0 ? 0 : (int)(left < 200 ? left : 200), &n, &zErr);
+        if (rc) {
+            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : sqlite3_errstr(rc));
+            sqlite3_free(zErr);
+            return rc;
+        }
+    } while (!k->rt->stop && ksq_monotonic_ms() < end);
+    return rc;
+}
+
+void ksqlite_stop(ksqlite *k)
+{
+    if (k->rt) k->rt->stop = 1;
+}
+
+int ksqlite_views_created(ksqlite *k)
+{
+    return k->nViewsCreated;
+}
+
+int ksqlite_view_count(ksqlite *k)
+{
+    int n = 0;
+    for (int i = 0; k->rt && i < k->rt->nView; i++) n += !k->rt->aView[i]->failed;
+    return n;
+}
+
+/* The end of a bounded run for one stream: partitions and their offsets. */
+typedef struct run_end {
+    char *zStream;   /* the stream */
+    int nPart;
+    int32_t *aId;    /* partition ids */
+    int64_t *aEnd;   /* high-water marks when the run started */
+} run_end;
+
+/* Have all views of the stream reached the end offsets? */
+static int caught_up(ksqlite *k, const run_end *e)
+{
+    ksq_runtime *rt = k->rt;
+    for (int i = 0; i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed || strcasecmp(v->zStream, e->zStream) != 0) continue;
+        for (int p = 0; p < e->nPart; p++) {
+            if (e->aEnd[p] <= 0) continue;
+            int64_t next = 0;
+            for (int j = 0; j < v->wm.nPart; j++) {
+                if (v->wm.aPart[j].id == e->aId[p]) next = v->wm.aPart[j].next;
+            }
+            if (next < e->aEnd[p]) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Note where stream zStream ends now (its high-water marks). */
+static int run_end_init(ksqlite *k, const char *zStream, run_end *e, char **pzErr)
+{
+    memset(e, 0, sizeof *e);
+    ksq_source *src = ksq_runtime_source(k, zStream);
+    int rc = src ? SQLITE_OK : open_source(k, zStream, &src, pzErr);
+    if (rc) return rc;
+    e->zStream = sqlite3_mprintf("%s", zStream);
+    e->aId = sqlite3_malloc64(sizeof(int32_t) * (size_t)(src->nPart + 1));
+    e->aEnd = sqlite3_malloc64(sizeof(int64_t) * (size_t)(src->nPart + 1));
+    ksq_partition_range *r = sqlite3_malloc64(sizeof(ksq_partition_range) * (size_t)(src->nPart + 1));
+    if (!e->zStream || !e->aId || !e->aEnd || !r) {
+        sqlite3_free(r);
+        return SQLITE_NOMEM;
+    }
+    for (int p = 0; p < src->nPart; p++) r[p].partition = src->aPart[p].id;
+    rc = ksq_meta_watermarks(src->rk, src->def.zTopic, r, src->nPart, KSQ_META_TIMEOUT_MS, pzErr);
+    for (int p = 0; p < src->nPart && !rc; p++) {
+        e->aId[p] = r[p].partition;
+        e->aEnd[p] = r[p].end;
+    }
+    e->nPart = src->nPart;
+    sqlite3_free(r);
+    return rc;
+}
+
+int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int rc = SQLITE_OK, n;
+    if (!rt || ksqlite_view_count(k) == 0) return SQLITE_OK;
+    rt->stop = 0;
+    run_end aEnd[256];
+    int nEnd = 0;
+    for (int i = 0; i < rt->nView && nEnd < 256 && !rc; i++) {
+        ksq_view *v = rt->aView[i];
+        int seen = 0;
+        for (int s = 0; s < nEnd; s++) seen |= strcasecmp(aEnd[s].zStream, v->zStream) == 0;
+        if (v->failed || seen) continue;
+        rc = run_end_init(k, v->zStream, &aEnd[nEnd++], pzErr);
+    }
+    int64_t lastProgress = ksq_monotonic_ms();
+    for (;;) {
+        int done = 1;
+        for (int s = 0; s < nEnd; s++) done &= caught_up(k, &aEnd[s]);
+        if (rc || rt->stop || done) break;
+        rc = ksq_runtime_step(k, 200, &n, pzErr);
+        if (n > 0) lastProgress = ksq_monotonic_ms();
+        if (!rc && ksq_monotonic_ms() - lastProgress > KSQ_STALL_TIMEOUT_MS) {
+            *pzErr = sqlite3_mprintf("no progress reading the streams for %d s", KSQ_STALL_TIMEOUT_MS / 1000);
+            rc = SQLITE_ERROR;
+        }
+    }
+    for (int s = 0; s < nEnd && !rc && drain && !rt->stop; s++) {
+        ksq_source *src = ksq_runtime_source(k, aEnd[s].zStream);
+        if (!src) continue;
+        ksq_batch_reset(&src->batch);
+        rc = process_batch(k, src, 1, pzErr);
+    }
+    for (int s = 0; s < nEnd; s++) {
+        sqlite3_free(aEnd[s].zStream);
+        sqlite3_free(aEnd[s].aId);
+        sqlite3_free(aEnd[s].aEnd);
+    }
+    return rc;
+}

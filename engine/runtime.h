@@ -1,0 +1,199 @@
+/*
+** runtime.h — continuous views at run time.
+**
+**   source.c      one consumer per stream: polls a batch of messages and
+**                 decodes them into events (decode once, for every view)
+**   watermark.c   event time per partition, idle partitions, the watermark
+**   view.c        one view: which events it takes, which are late, feeding
+**                 its SQL, closing windows, its progress
+**   vtab_batch.c  the current batch as a table, for the view's SQL
+**   runtime.c     the loop: poll, one transaction per batch (results, state,
+**                 offsets together), stop, run to the end
+**   catalog.c     the catalog tables and the stream statements
+*/
+#ifndef KSQ_RUNTIME_H
+#define KSQ_RUNTIME_H
+
+#include "ksq_int.h"
+#include "plan.h"
+
+struct rd_kafka_message_s;
+
+/* ------------------------------------------------------------------ events and batches */
+typedef struct ksq_event {
+    int32_t partition;     /* Kafka partition */
+    int64_t offset;        /* Kafka offset */
+    int64_t kafkaTs;       /* message timestamp (ms), -1 if none */
+    int64_t eventMs;       /* event time (ms); valid when zError is NULL */
+    const char *key;       /* message key (in the held message), or NULL */
+    int nKey;
+    const char *payload;   /* raw payload (in the held message), or NULL */
+    int nPayload;
+    ksq_value *aVal;       /* decoded columns (text in the batch's arena) */
+    const char *zError;    /* why it is a dead letter, or NULL */
+    const char *zStage;    /* "decode" or "event time" for dead letters */
+} ksq_event;
+
+/* A bump allocator for one batch's text; reset between batches. */
+typedef struct ksq_arena_chunk ksq_arena_chunk;
+typedef struct ksq_arena {
+    ksq_arena_chunk *pHead; /* chunks, newest first */
+    size_t nUsed;           /* bytes used in the newest chunk */
+} ksq_arena;
+
+typedef struct ksq_batch {
+    ksq_event *aEv;             /* events, in consumption order */
+    int nEv, nAlloc;
+    ksq_value *aVal;            /* nAlloc * ncol decoded values */
+    ksq_arena arena;            /* text of decoded values and errors */
+    struct rd_kafka_message_s **aMsg; /* messages held until the batch is reset */
+    int nMsg;
+} ksq_batch;
+
+/* ------------------------------------------------------------------ sources */
+typedef struct ksq_source_part {
+    int32_t id;          /* partition id */
+    int64_t hwm;         /* high-water mark last seen, -1 unknown */
+    int64_t position;    /* next offset the consumer will deliver */
+    int64_t lastMsgMs;   /* monotonic time of the last message, 0 never */
+    int64_t sinceMs;     /* monotonic time the source started */
+} ksq_source_part;
+
+typedef struct ksq_source {
+    char *zStream;             /* stream name */
+    ksq_stream_def def;        /* topic, columns, options */
+    struct rd_kafka_s *rk;     /* consumer */
+    ksq_kclient client;        /* its last error */
+    void *queue;               /* rd_kafka_queue_t: its consumer queue */
+    ksq_decoder *dec;          /* decoder for def.schema */
+    int nPart;
+    ksq_source_part *aPart;    /* partitions, ascending ids */
+    ksq_batch batch;           /* the last polled batch */
+    int64_t nDead;             /* dead letters seen (this run) */
+    int64_t nEvents, nBytes;   /* messages and payload bytes consumed (this run) */
+} ksq_source;
+
+int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, const int32_t *aPart,
+                    const int64_t *aStart, int nPart, ksq_source **ppSrc, char **pzErr);
+/* Poll up to maxEvents messages, waiting at most timeoutMs for the first;
+** decodes them into src->batch (reset first). */
+int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr);
+/* Is partition i idle: caught up and silent for the stream's idle_timeout? */
+int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
+/* Index of partition id, or -1. */
+int ksq_source_part_index(const ksq_source *src, int32_t id);
+void ksq_source_close(ksq_source *src);
+void ksq_batch_reset(ksq_batch *b);
+
+/* ------------------------------------------------------------------ watermarks */
+typedef struct ksq_wm_part {
+    int32_t id;        /* partition id */
+    int64_t next;      /* next offset this view takes */
+    int64_t maxEvent;  /* max event time seen, INT64_MIN if none */
+} ksq_wm_part;
+
+typedef struct ksq_watermark {
+    int nPart;
+    ksq_wm_part *aPart;
+    int64_t delayMs;   /* the stream's watermark delay */
+    int64_t wm;        /* current watermark, INT64_MIN before any */
+    unsigned char *aIdle; /* per partition: excluded from the minimum */
+} ksq_watermark;
+
+#define KSQ_NO_TIME INT64_MIN
+
+/* Find (or add) the entry of a partition. */
+ksq_wm_part *ksq_wm_part_get(ksq_watermark *w, int32_t id);
+/* Note an event: raise its partition's max and the watermark. */
+void ksq_wm_observe(ksq_watermark *w, ksq_wm_part *p, int64_t eventMs);
+/* Recompute with the source's idle partitions (wall-clock). When every
+** partition is idle the watermark follows the wall clock minus the delay. */
+void ksq_wm_refresh(ksq_watermark *w, const ksq_source *src, int64_t nowMono, int64_t nowWall);
+void ksq_wm_clear(ksq_watermark *w);
+
+/* ------------------------------------------------------------------ views */
+typedef struct ksq_view {
+    char *zName;           /* view name */
+    char *zStream;         /* the stream it reads */
+    ksq_plan plan;         /* its SQL */
+    ksq_watermark wm;      /* event time progress and offsets */
+    int64_t closedWs;      /* TUMBLE/HOP: windows starting at or before this are emitted */
+    sqlite3_stmt **aStmt;  /* prepared plan statements, by VIEW_STMT_* (may hold several) */
+    int *anStmt;
+    int nSlot;
+    unsigned char *aTake;  /* per batch event: 1 = fed to the view */
+    int nTakeAlloc;        /* size of aTake */
+    int nTake;             /* events fed in this batch */
+    int64_t nEvents, nLate, nRows, nBatches; /* lifetime counters (persisted) */
+    int64_t commitUs[64];  /* recent batch durations, microseconds (ring) */
+    int nCommit;
+    int64_t lastCommitWall; /* wall-clock ms of the last commit */
+    double rate;           /* events per second taken, over the last few seconds */
+    int64_t rateStart, rateCount; /* the current rate window: start (monotonic ms), events */
+    int failed;            /* stopped by an error */
+    char *zError;          /* that error */
+    int dirtySource;       /* the view changed: its source must be reopened */
+} ksq_view;
+
+/* Compile a view from its CREATE MATERIALIZED VIEW text: parse, plan,
+** create the batch table (and with create, the view's tables), prepare its
+** statements, read its progress. Errors carry a byte offset into zSql. */
+int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create, ksq_view **ppView,
+                     char **pzErr, int *pErrOff);
+/* Load a view from the catalog (ksq_view_compile without creating). */
+int ksq_view_load(ksqlite *k, const char *zName, const char *zSql, ksq_view **ppView, char **pzErr);
+/* Process the source's current batch (inside the caller's transaction). */
+int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, char **pzErr);
+/* Close every window (end of stream): --drain. */
+int ksq_view_drain(ksqlite *k, ksq_view *v, char **pzErr);
+/* Persist progress (offsets, watermark, counters). */
+int ksq_view_save(ksqlite *k, ksq_view *v, char **pzErr);
+void ksq_view_free(ksqlite *k, ksq_view *v);
+/* Messages the view has still to read: high-water marks minus its offsets. */
+int64_t ksq_view_lag(const ksq_view *v, const ksq_source *src);
+
+/* ------------------------------------------------------------------ the runtime */
+typedef struct ksq_runtime {
+    int nView;
+    ksq_view **aView;        /* loaded views */
+    int nSource;
+    ksq_source **aSource;    /* open sources, one per stream with views */
+    volatile sig_atomic_t stop; /* ksqlite_stop() */
+    int maxBatch;            /* events per batch */
+    int batchMs;             /* longest wait for a batch */
+    ksq_batch *pCurrent;     /* the batch being processed (for vtab_batch.c) */
+    ksq_view *pCurrentView;  /* the view being fed (for vtab_batch.c) */
+    ksq_source *pCurrentSrc; /* its source */
+} ksq_runtime;
+
+int ksq_runtime_init(ksqlite *k, char **pzErr);
+void ksq_runtime_free(ksqlite *k);
+ksq_view *ksq_runtime_view(ksqlite *k, const char *zName);
+/* Load the views in the catalog (on open). */
+int ksq_runtime_resume(ksqlite *k, char **pzErr);
+/* Add or remove a loaded view. */
+int ksq_runtime_add_view(ksqlite *k, ksq_view *v);
+void ksq_runtime_remove_view(ksqlite *k, const char *zName);
+/* One round: poll each source once and process its batch. */
+int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+/* The source a view reads (open), or NULL. */
+ksq_source *ksq_runtime_source(ksqlite *k, const char *zStream);
+
+/* ------------------------------------------------------------------ catalog */
+int ksq_catalog_ensure(ksqlite *k, char **pzErr);
+int ksq_catalog_exists(ksqlite *k);
+/* Run a stream statement (its text is zSql[0..nSql)); rows (SHOW, DESCRIBE,
+** EXPLAIN) go to xRow. Errors may carry a byte offset into zSql. */
+int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql, int (*xRow)(void *, sqlite3_stmt *),
+                     void *pArg, char **pzErr, int *pErrOff);
+/* Register ksq_view_info(), the live figures behind SHOW VIEWS. */
+int ksq_catalog_register(sqlite3 *db, ksqlite *k);
+/* The stream definition stored for a stream, parsed. */
+int ksq_catalog_stream(ksqlite *k, const char *zStream, ksq_stream_def *def, char **pzErr);
+
+/* vtab_batch.c */
+int ksq_vtab_batch_register(sqlite3 *db, ksqlite *k);
+/* aggregate.c */
+int ksq_functions_register(sqlite3 *db);
+
+#endif /* KSQ_RUNTIME_H */

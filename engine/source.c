@@ -1,0 +1,299 @@
+/*
+** source.c — one consumer per stream, feeding every view of that stream.
+**
+** A source assigns all partitions of the stream's topic at the offsets its
+** views need (the smallest of theirs), polls batches of messages and decodes
+** each message once into an event: its columns, its event time, or why it is
+** a dead letter (it does not decode strictly, its event time is missing, or
+** it lies further than max_future ahead of the wall clock). Messages are held
+** until the batch is reset, so events point into them without copying.
+*/
+#include "runtime.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ arena */
+struct ksq_arena_chunk {
+    ksq_arena_chunk *pNext; /* older chunk */
+    size_t nSize;           /* bytes in data[] */
+    char data[];
+};
+
+#define ARENA_CHUNK 65536
+
+/* Copy n bytes into the arena; NULL on OOM. */
+static char *arena_copy(ksq_arena *a, const char *z, size_t n)
+{
+    ksq_arena_chunk *c = a->pHead;
+    if (!c || a->nUsed + n + 1 > c->nSize) {
+        /* Reuse nothing: chunks are freed at reset, keeping the first. */
+        size_t size = n + 1 > ARENA_CHUNK ? n + 1 : ARENA_CHUNK;
+        c = sqlite3_malloc64(sizeof *c + size);
+        if (!c) return NULL;
+        c->pNext = a->pHead;
+        c->nSize = size;
+        a->pHead = c;
+        a->nUsed = 0;
+    }
+    char *p = c->data + a->nUsed;
+    memcpy(p, z, n);
+    p[n] = 0;
+    a->nUsed += n + 1;
+    return p;
+}
+
+/* Keep the newest chunk for the next batch; free the rest. */
+static void arena_reset(ksq_arena *a)
+{
+    ksq_arena_chunk *c = a->pHead;
+    if (!c) return;
+    ksq_arena_chunk *old = c->pNext;
+    while (old) {
+        ksq_arena_chunk *next = old->pNext;
+        sqlite3_free(old);
+        old = next;
+    }
+    c->pNext = NULL;
+    a->nUsed = 0;
+}
+
+static void arena_free(ksq_arena *a)
+{
+    arena_reset(a);
+    sqlite3_free(a->pHead);
+    a->pHead = NULL;
+}
+
+/* ------------------------------------------------------------------ batches */
+void ksq_batch_reset(ksq_batch *b)
+{
+    for (int i = 0; i < b->nMsg; i++) rd_kafka_message_destroy(b->aMsg[i]);
+    b->nMsg = 0;
+    b->nEv = 0;
+    arena_reset(&b->arena);
+}
+
+static void batch_free(ksq_batch *b)
+{
+    ksq_batch_reset(b);
+    sqlite3_free(b->aEv);
+    sqlite3_free(b->aVal);
+    sqlite3_free(b->aMsg);
+    arena_free(&b->arena);
+    memset(b, 0, sizeof *b);
+}
+
+/* Make room for n events (and messages) of ncol columns each. */
+static int batch_reserve(ksq_batch *b, int n, int ncol)
+{
+    if (n <= b->nAlloc) return SQLITE_OK;
+    ksq_event *ev = sqlite3_realloc64(b->aEv, sizeof(ksq_event) * (size_t)n);
+    if (!ev) return SQLITE_NOMEM;
+    b->aEv = ev;
+    ksq_value *val = sqlite3_realloc64(b->aVal, sizeof(ksq_value) * (size_t)n * (size_t)(ncol + 1));
+    if (!val) return SQLITE_NOMEM;
+    b->aVal = val;
+    rd_kafka_message_t **msg = sqlite3_realloc64(b->aMsg, sizeof(rd_kafka_message_t *) * (size_t)n);
+    if (!msg) return SQLITE_NOMEM;
+    b->aMsg = msg;
+    b->nAlloc = n;
+    return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------------ sources */
+int ksq_source_part_index(const ksq_source *src, int32_t id)
+{
+    for (int i = 0; i < src->nPart; i++) {
+        if (src->aPart[i].id == id) return i;
+    }
+    return -1;
+}
+
+int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, const int32_t *aKnown,
+                    const int64_t *aStart, int nKnown, ksq_source **ppSrc, char **pzErr)
+{
+    ksq_source *src = sqlite3_malloc(sizeof *src);
+    if (!src) return SQLITE_NOMEM;
+    memset(src, 0, sizeof *src);
+    src->def = *def; /* takes ownership of the definition */
+    src->zStream = sqlite3_mprintf("%s", zStream);
+    int32_t *aPart = NULL;
+    int nPart = 0;
+    int rc = src->zStream ? SQLITE_OK : SQLITE_NOMEM;
+    if (!rc) rc = ksq_decoder_new(&src->def.schema, &src->dec);
+    if (!rc) rc = ksq_kafka_consumer_new(&src->def.opts, k->zDefaultBrokers, &src->client, &src->rk, pzErr);
+    if (!rc) rc = ksq_meta_partitions(src->rk, &src->client, src->def.zTopic, KSQ_META_TIMEOUT_MS, &aPart, &nPart, pzErr);
+    if (!rc) {
+        src->aPart = sqlite3_malloc64(sizeof(ksq_source_part) * (size_t)(nPart + 1));
+        if (!src->aPart) rc = SQLITE_NOMEM;
+    }
+    if (!rc) {
+        int64_t now = ksq_monotonic_ms();
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nPart);
+        for (int i = 0; i < nPart; i++) {
+            ksq_source_part *p = &src->aPart[i];
+            memset(p, 0, sizeof *p);
+            p->id = aPart[i];
+            p->hwm = -1;
+            p->position = RD_KAFKA_OFFSET_BEGINNING;
+            p->sinceMs = now;
+            for (int j = 0; j < nKnown; j++) {
+                if (aKnown[j] == p->id) p->position = aStart[j];
+            }
+            rd_kafka_topic_partition_list_add(l, src->def.zTopic, p->id)->offset = p->position;
+        }
+        src->nPart = nPart;
+        rd_kafka_poll_set_consumer(src->rk);
+        rd_kafka_resp_err_t err = rd_kafka_assign(src->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (err) {
+            *pzErr = sqlite3_mprintf("cannot read topic '%s': %s", src->def.zTopic, rd_kafka_err2str(err));
+            rc = SQLITE_ERROR;
+        }
+        src->queue = rd_kafka_queue_get_consumer(src->rk);
+    }
+    sqlite3_free(aPart);
+    if (rc) {
+        ksq_source_close(src);
+        return rc;
+    }
+    *ppSrc = src;
+    return SQLITE_OK;
+}
+
+void ksq_source_close(ksq_source *src)
+{
+    if (!src) return;
+    batch_free(&src->batch);
+    if (src->queue) rd_kafka_queue_destroy(src->queue);
+    if (src->rk) {
+        rd_kafka_consumer_close(src->rk);
+        rd_kafka_destroy(src->rk);
+    }
+    ksq_decoder_free(src->dec);
+    ksq_stream_def_clear(&src->def);
+    sqlite3_free(src->aPart);
+    sqlite3_free(src->zStream);
+    sqlite3_free(src);
+}
+
+int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono)
+{
+    const ksq_source_part *p = &src->aPart[i];
+    if (p->hwm < 0 || p->position < p->hwm) return 0; /* unknown, or data still to read */
+    int64_t last = p->lastMsgMs > p->sinceMs ? p->lastMsgMs : p->sinceMs;
+    return nowMono - last >= src->def.idleTimeoutMs;
+}
+
+/* Mark ev a dead letter with a message kept in the arena. */
+static void dead(ksq_batch *b, ksq_event *ev, const char *zStage, const char *zMsg)
+{
+    ev->zStage = zStage;
+    ev->zError = arena_copy(&b->arena, zMsg, strlen(zMsg));
+    if (!ev->zError) ev->zError = "out of memory";
+}
+
+/* Decode one message into an event. */
+static int decode_message(ksq_source *src, const rd_kafka_message_t *m, ksq_event *ev, int64_t nowWall)
+{
+    ksq_batch *b = &src->batch;
+    const ksq_stream_def *def = &src->def;
+    const ksq_schema *schema = &def->schema;
+    memset(ev, 0, sizeof *ev);
+    ev->partition = m->partition;
+    ev->offset = m->offset;
+    ev->kafkaTs = rd_kafka_message_timestamp(m, NULL);
+    ev->key = m->key;
+    ev->nKey = (int)m->key_len;
+    ev->payload = m->payload;
+    ev->nPayload = (int)m->len;
+    ev->aVal = &b->aVal[(size_t)b->nEv * (size_t)(schema->ncol + 1)];
+    int rc = ksq_decode(src->dec, m->payload, m->len, ~0ULL, ev->aVal);
+    if (rc == SQLITE_NOMEM) return rc;
+    int ts = schema->ts_col;
+    int haveTime = ts >= 0 ? ev->aVal[ts].type == SQLITE_INTEGER : ev->kafkaTs >= 0;
+    if (rc != SQLITE_OK && (!def->onErrorNull || !haveTime)) {
+        dead(b, ev, "decode", ksq_decoder_error(src->dec));
+        return SQLITE_OK;
+    }
+    if (!haveTime) {
+        dead(b, ev, "event time", "the message has no event time");
+        return SQLITE_OK;
+    }
+    ev->eventMs = ts >= 0 ? ev->aVal[ts].u.i : ev->kafkaTs;
+    if (def->maxFutureMs > 0 && ev->eventMs > nowWall + def->maxFutureMs) {
+        char t[KSQ_TIME_TEXT_LEN + 1], msg[160];
+        ksq_time_format(ev->eventMs, t);
+        snprintf(msg, sizeof msg, "event time %s is more than max_future ahead of the wall clock", t);
+        dead(b, ev, "event time", msg);
+        return SQLITE_OK;
+    }
+    /* Text values point into the decoder; keep them in the batch. */
+    for (int c = 0; c < schema->ncol; c++) {
+        ksq_value *v = &ev->aVal[c];
+        if (v->type != SQLITE_TEXT) continue;
+        const char *z = arena_copy(&b->arena, v->u.z, (size_t)v->n);
+        if (!z) return SQLITE_NOMEM;
+        v->u.z = z;
+    }
+    return SQLITE_OK;
+}
+
+int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
+{
+    ksq_batch *b = &src->batch;
+    ksq_batch_reset(b);
+    int rc = batch_reserve(b, maxEvents, src->def.schema.ncol);
+    if (rc) return rc;
+    int64_t nowWall = ksq_now_ms(), nowMono = ksq_monotonic_ms();
+    int64_t deadline = nowMono + timeoutMs;
+    int wait = timeoutMs;
+    while (b->nEv < maxEvents) {
+        ssize_t n = rd_kafka_consume_batch_queue(src->queue, wait, b->aMsg + b->nMsg, (size_t)(maxEvents - b->nMsg));
+        if (n <= 0) break;
+        nowMono = ksq_monotonic_ms();
+        for (ssize_t j = 0; j < n; j++) {
+            rd_kafka_message_t *m = b->aMsg[b->nMsg + j];
+            int pi = ksq_source_part_index(src, m->partition);
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    snprintf(src->client.zLastError, sizeof src->client.zLastError, "%s", rd_kafka_message_errstr(m));
+                    ksq_log(KSQ_LOG_WARN, "stream %s: %s", src->zStream, src->client.zLastError);
+                } else if (pi >= 0) {
+                    src->aPart[pi].position = m->offset;
+                }
+                continue;
+            }
+            if (pi >= 0) {
+                src->aPart[pi].position = m->offset + 1;
+                src->aPart[pi].lastMsgMs = nowMono;
+            }
+            rc = decode_message(src, m, &b->aEv[b->nEv], nowWall);
+            if (rc) break;
+            src->nEvents++;
+            src->nBytes += (int64_t)m->len;
+            if (b->aEv[b->nEv].zError) src->nDead++;
+            b->nEv++;
+        }
+        b->nMsg += (int)n;
+        if (rc) break;
+        /* Take what is already there, but do not wait again past the deadline. */
+        int64_t left = deadline - ksq_monotonic_ms();
+        wait = 0;
+        if (b->nEv == 0 && left > 0) wait = (int)left;
+        if (b->nEv > 0 && n < 64) break;
+    }
+    /* Cached high-water marks: no request is made. */
+    for (int i = 0; i < src->nPart; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(src->rk, src->def.zTopic, src->aPart[i].id, &lo, &hi) == 0 && hi >= 0) {
+            src->aPart[i].hwm = hi;
+            if (src->aPart[i].position < 0 && hi == lo) src->aPart[i].position = hi; /* empty partition */
+        }
+    }
+    if (rc == SQLITE_NOMEM) return rc;
+    (void)pzErr;
+    return rc;
+}
