@@ -53,8 +53,9 @@ static void fn_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         }
         default: {
             int n = sqlite3_value_bytes(v);
-            const char *z = sqlite3_value_type(v) == SQLITE_BLOB ? sqlite3_value_blob(v)
-                                                                 : (const char *)sqlite3_value_text(v);
+            const char *z = sqlite3_value_type(v) == SQLITE_BLOB
+                                ? sqlite3_value_blob(v)
+                                : (const char *)sqlite3_value_text(v);
             sqlite3_str_appendf(s, "%c%d:", sqlite3_value_type(v) == SQLITE_BLOB ? 'b' : 't', n);
             if (n > 0) sqlite3_str_append(s, z, n);
             break;
@@ -153,7 +154,8 @@ static void sum_add_value(sum_state *s, sqlite3_value *v)
     s->count++;
     if (t == SQLITE_INTEGER) {
         sqlite3_int64 i = sqlite3_value_int64(v);
-        if (s->allInt && !s->overflow && __builtin_add_overflow(s->isum, i, &s->isum)) s->overflow = 1;
+        if (s->allInt && !s->overflow && __builtin_add_overflow(s->isum, i, &s->isum))
+            s->overflow = 1;
         ksq_xsum_add(&s->x, (double)i);
     } else {
         s->allInt = 0;
@@ -264,7 +266,8 @@ static void var_partial_step(sqlite3_context *ctx, int argc, sqlite3_value **arg
 {
     (void)argc;
     ksq_xvar *s = sqlite3_aggregate_context(ctx, sizeof *s);
-    if (s && sqlite3_value_type(argv[0]) != SQLITE_NULL) ksq_xvar_add(s, sqlite3_value_double(argv[0]));
+    if (s && sqlite3_value_type(argv[0]) != SQLITE_NULL)
+        ksq_xvar_add(s, sqlite3_value_double(argv[0]));
 }
 
 static void var_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -336,8 +339,8 @@ static int key_cmp(const pick_key *a, const pick_key *b)
 #define PICK_HEADER ((int)(sizeof(pick_key) + sizeof(int)))
 
 typedef struct pick_agg {
-    int has;        /* a value was picked */
-    pick_key key;   /* its event */
+    int has;             /* a value was picked */
+    pick_key key;        /* its event */
     unsigned char *blob; /* the encoded state (sqlite3_malloc) */
     int nBlob;
 } pick_agg;
@@ -346,7 +349,9 @@ typedef struct pick_agg {
 static unsigned char *pick_encode(const pick_key *k, sqlite3_value *v, int *pn)
 {
     int type = sqlite3_value_type(v);
-    int nVal = type == SQLITE_INTEGER || type == SQLITE_FLOAT ? 8 : type == SQLITE_NULL ? 0 : sqlite3_value_bytes(v);
+    int nVal = type == SQLITE_INTEGER || type == SQLITE_FLOAT ? 8
+               : type == SQLITE_NULL                          ? 0
+                                                              : sqlite3_value_bytes(v);
     unsigned char *b = sqlite3_malloc(PICK_HEADER + nVal + 1);
     if (!b) return NULL;
     memcpy(b, k, sizeof *k);
@@ -368,8 +373,8 @@ static unsigned char *pick_encode(const pick_key *k, sqlite3_value *v, int *pn)
 }
 
 /* Take a candidate; isLast picks the largest key, otherwise the smallest. */
-static void pick_take(sqlite3_context *ctx, pick_agg *a, const pick_key *k, const unsigned char *blob,
-                      int nBlob, sqlite3_value *v, int isLast)
+static void pick_take(sqlite3_context *ctx, pick_agg *a, const pick_key *k,
+                      const unsigned char *blob, int nBlob, sqlite3_value *v, int isLast)
 {
     if (a->has) {
         int c = key_cmp(k, &a->key);
@@ -401,7 +406,8 @@ static void pick_partial_step(sqlite3_context *ctx, int argc, sqlite3_value **ar
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
     pick_agg *a = sqlite3_aggregate_context(ctx, sizeof *a);
     if (!a) return;
-    pick_key k = {sqlite3_value_int64(argv[1]), sqlite3_value_int64(argv[2]), sqlite3_value_int64(argv[3])};
+    pick_key k = {sqlite3_value_int64(argv[1]), sqlite3_value_int64(argv[2]),
+                  sqlite3_value_int64(argv[3])};
     pick_take(ctx, a, &k, NULL, 0, argv[0], (int)(intptr_t)sqlite3_user_data(ctx));
 }
 
@@ -509,7 +515,8 @@ int ksq_functions_register(sqlite3 *db)
     const int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     int rc = SQLITE_OK;
 #define FN(name, n, data, xFunc, xStep, xFinal)                                                    \
-    if (!rc) rc = sqlite3_create_function(db, name, n, det, (void *)(intptr_t)(data), xFunc, xStep, xFinal)
+    if (!rc)                                                                                       \
+    rc = sqlite3_create_function(db, name, n, det, (void *)(intptr_t)(data), xFunc, xStep, xFinal)
     FN("ksq_key", -1, 0, fn_key, 0, 0);
     FN("ksq_time", 1, 0, fn_time, 0, 0);
     FN("ksq_sum_partial", 1, 0, 0, sum_partial_step, sum_state_final);

@@ -22,29 +22,41 @@
 #include <strings.h>
 
 static const char catalog_ddl[] =
-    "CREATE TABLE IF NOT EXISTS ksq_streams(name TEXT PRIMARY KEY COLLATE NOCASE, topic TEXT NOT NULL, "
-    "format TEXT NOT NULL, columns TEXT NOT NULL, time_column TEXT, watermark_ms INTEGER, options TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS ksq_streams(name TEXT PRIMARY KEY COLLATE NOCASE, topic TEXT NOT "
+    "NULL, "
+    "format TEXT NOT NULL, columns TEXT NOT NULL, time_column TEXT, watermark_ms INTEGER, options "
+    "TEXT NOT NULL, "
     "created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')));\n"
-    "CREATE TABLE IF NOT EXISTS ksq_views(name TEXT PRIMARY KEY COLLATE NOCASE, stream TEXT NOT NULL COLLATE NOCASE, "
-    "sql TEXT NOT NULL, kind TEXT NOT NULL, window TEXT, emit TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'running', "
+    "CREATE TABLE IF NOT EXISTS ksq_views(name TEXT PRIMARY KEY COLLATE NOCASE, stream TEXT NOT "
+    "NULL COLLATE NOCASE, "
+    "sql TEXT NOT NULL, kind TEXT NOT NULL, window TEXT, emit TEXT NOT NULL, status TEXT NOT NULL "
+    "DEFAULT 'running', "
     "error TEXT, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')));\n"
-    "CREATE TABLE IF NOT EXISTS ksq_progress(view TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT "
+    "CREATE TABLE IF NOT EXISTS ksq_progress(view TEXT NOT NULL, partition INTEGER NOT NULL, "
+    "next_offset INTEGER NOT "
     "NULL, max_event_ms INTEGER, PRIMARY KEY(view, partition)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS ksq_view_state(view TEXT PRIMARY KEY, watermark INTEGER, closed_ws INTEGER, "
+    "CREATE TABLE IF NOT EXISTS ksq_view_state(view TEXT PRIMARY KEY, watermark INTEGER, closed_ws "
+    "INTEGER, "
     "events INTEGER, late INTEGER, rows INTEGER, batches INTEGER, updated INTEGER);\n"
-    "CREATE TABLE IF NOT EXISTS ksq_dead_letters(id INTEGER PRIMARY KEY, stream TEXT NOT NULL, topic TEXT NOT NULL, "
-    "partition INTEGER NOT NULL, offset INTEGER NOT NULL, timestamp INTEGER, stage TEXT, error TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS ksq_dead_letters(id INTEGER PRIMARY KEY, stream TEXT NOT NULL, "
+    "topic TEXT NOT NULL, "
+    "partition INTEGER NOT NULL, offset INTEGER NOT NULL, timestamp INTEGER, stage TEXT, error "
+    "TEXT NOT NULL, "
     "key BLOB, payload BLOB, recorded TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')), "
     "UNIQUE(stream, partition, offset));\n"
-    "CREATE TABLE IF NOT EXISTS ksq_late(id INTEGER PRIMARY KEY, view TEXT NOT NULL, stream TEXT NOT NULL, "
-    "topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_time TEXT, watermark TEXT, "
-    "payload BLOB, recorded TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')), UNIQUE(view, partition, offset));\n";
+    "CREATE TABLE IF NOT EXISTS ksq_late(id INTEGER PRIMARY KEY, view TEXT NOT NULL, stream TEXT "
+    "NOT NULL, "
+    "topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL, event_time TEXT, "
+    "watermark TEXT, "
+    "payload BLOB, recorded TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')), "
+    "UNIQUE(view, partition, offset));\n";
 
 int ksq_catalog_exists(ksqlite *k)
 {
     sqlite3_stmt *st;
     int yes = 0;
-    if (sqlite3_prepare_v2(k->db, "SELECT 1 FROM main.sqlite_schema WHERE name = 'ksq_views'", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(k->db, "SELECT 1 FROM main.sqlite_schema WHERE name = 'ksq_views'", -1,
+                           &st, NULL) == SQLITE_OK) {
         yes = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);
     }
@@ -73,9 +85,11 @@ static int name_taken(ksqlite *k, const char *zName)
 {
     sqlite3_stmt *st;
     int yes = 0;
-    if (sqlite3_prepare_v2(k->db, "SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN "
-                                  "('table','view')",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            k->db,
+            "SELECT 1 FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN "
+            "('table','view')",
+            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, zName, -1, SQLITE_STATIC);
         yes = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_finalize(st);
@@ -103,8 +117,8 @@ static char *options_to_json(const ksq_options *opts)
     json_t *a = json_array();
     for (int i = 0; a && i < opts->n; i++) {
         if (!opts->a[i].quoted && strcmp(opts->a[i].key, "columns") == 0) continue;
-        json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "key", opts->a[i].key, "value", opts->a[i].value,
-                                           "quoted", opts->a[i].quoted));
+        json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "key", opts->a[i].key, "value",
+                                           opts->a[i].value, "quoted", opts->a[i].quoted));
     }
     char *z = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
@@ -142,7 +156,8 @@ int ksq_catalog_stream(ksqlite *k, const char *zStream, ksq_stream_def *def, cha
 {
     sqlite3_stmt *st;
     memset(def, 0, sizeof *def);
-    int rc = sqlite3_prepare_v2(k->db, "SELECT columns, options FROM ksq_streams WHERE name = ?1", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(k->db, "SELECT columns, options FROM ksq_streams WHERE name = ?1",
+                                -1, &st, NULL);
     if (rc) {
         *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(k->db));
         return rc;
@@ -154,7 +169,8 @@ int ksq_catalog_stream(ksqlite *k, const char *zStream, ksq_stream_def *def, cha
         return SQLITE_ERROR;
     }
     rc = options_from_json((const char *)sqlite3_column_text(st, 1), &def->opts);
-    if (!rc) rc = ksq_options_add(&def->opts, "columns", (const char *)sqlite3_column_text(st, 0), 0);
+    if (!rc)
+        rc = ksq_options_add(&def->opts, "columns", (const char *)sqlite3_column_text(st, 0), 0);
     sqlite3_finalize(st);
     if (rc) {
         ksq_options_clear(&def->opts);
@@ -167,7 +183,8 @@ int ksq_catalog_stream(ksqlite *k, const char *zStream, ksq_stream_def *def, cha
 /* ------------------------------------------------------------------ rows out */
 
 /* Prepare zSql and hand its rows to xRow (then xRow(NULL) once). */
-static int emit_rows(ksqlite *k, const char *zSql, int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr)
+static int emit_rows(ksqlite *k, const char *zSql, int (*xRow)(void *, sqlite3_stmt *), void *pArg,
+                     char **pzErr)
 {
     sqlite3_stmt *st;
     if (!zSql) return SQLITE_NOMEM;
@@ -197,7 +214,8 @@ static int create_stream(ksqlite *k, ksq_stmt *s, char **pzErr)
     ksq_stream_def def;
     memset(&def, 0, sizeof def);
     if (ksq_options_get(&s->opts, "columns") && s->zColumns) {
-        *pzErr = sqlite3_mprintf("give the columns in parentheses or as WITH (columns = ...), not both");
+        *pzErr =
+            sqlite3_mprintf("give the columns in parentheses or as WITH (columns = ...), not both");
         return SQLITE_ERROR;
     }
     int rc = ksq_catalog_ensure(k, pzErr);
@@ -207,7 +225,8 @@ static int create_stream(ksqlite *k, ksq_stmt *s, char **pzErr)
         int isStream = zHas != NULL;
         sqlite3_free(zHas);
         if (s->ifExists && isStream) return SQLITE_OK;
-        *pzErr = sqlite3_mprintf("%s %s already exists", isStream ? "stream" : "a table named", s->zName);
+        *pzErr = sqlite3_mprintf("%s %s already exists", isStream ? "stream" : "a table named",
+                                 s->zName);
         return SQLITE_ERROR;
     }
     for (int i = 0; i < s->opts.n && !rc; i++) {
@@ -234,11 +253,13 @@ static int create_stream(ksqlite *k, ksq_stmt *s, char **pzErr)
     char *zArgs = sqlite3_str_finish(args);
     if (!rc) {
         const char *zTs = def.schema.ts_col >= 0 ? def.schema.cols[def.schema.ts_col].name : NULL;
-        char *zSql = sqlite3_mprintf(
-            "SAVEPOINT ksq_ddl; CREATE VIRTUAL TABLE \"%w\" USING kafka(%s); INSERT INTO ksq_streams(name, topic, "
-            "format, columns, time_column, watermark_ms, options) VALUES (%Q, %Q, %Q, %Q, %Q, %lld, %Q); RELEASE ksq_ddl;",
-            s->zName, zArgs, s->zName, def.zTopic, def.schema.format == KSQ_FORMAT_CSV ? "csv" : "json", zCols, zTs,
-            (long long)def.watermarkMs, zOptions);
+        char *zSql = sqlite3_mprintf("SAVEPOINT ksq_ddl; CREATE VIRTUAL TABLE \"%w\" USING "
+                                     "kafka(%s); INSERT INTO ksq_streams(name, topic, "
+                                     "format, columns, time_column, watermark_ms, options) VALUES "
+                                     "(%Q, %Q, %Q, %Q, %Q, %lld, %Q); RELEASE ksq_ddl;",
+                                     s->zName, zArgs, s->zName, def.zTopic,
+                                     def.schema.format == KSQ_FORMAT_CSV ? "csv" : "json", zCols,
+                                     zTs, (long long)def.watermarkMs, zOptions);
         rc = exec_sql(k, zSql, pzErr);
         if (rc) sqlite3_exec(k->db, "ROLLBACK TO ksq_ddl; RELEASE ksq_ddl;", 0, 0, NULL);
         sqlite3_free(zSql);
@@ -282,12 +303,13 @@ static int create_view(ksqlite *k, ksq_stmt *s, const char *zSql, int n, char **
         int isView = zHas != NULL;
         sqlite3_free(zHas);
         if (s->ifExists && isView) return SQLITE_OK;
-        *pzErr = sqlite3_mprintf("%s %s already exists", isView ? "view" : "a table named", s->zName);
+        *pzErr =
+            sqlite3_mprintf("%s %s already exists", isView ? "view" : "a table named", s->zName);
         return SQLITE_ERROR;
     }
     /* The stored definition is the statement as written, without ';'. */
-    while (n > 0 && (zSql[n - 1] == ';' || zSql[n - 1] == ' ' || zSql[n - 1] == '\n' || zSql[n - 1] == '\t' ||
-                     zSql[n - 1] == '\r'))
+    while (n > 0 && (zSql[n - 1] == ';' || zSql[n - 1] == ' ' || zSql[n - 1] == '\n' ||
+                     zSql[n - 1] == '\t' || zSql[n - 1] == '\r'))
         n--;
     char *zDef = sqlite3_mprintf("%.*s", n, zSql);
     if (!zDef) return SQLITE_NOMEM;
@@ -296,11 +318,11 @@ static int create_view(ksqlite *k, ksq_stmt *s, const char *zSql, int n, char **
     if (!rc) rc = ksq_view_compile(k, s->zName, zDef, 1, &v, pzErr, pErrOff);
     if (!rc) {
         char *zWindow = window_text(&v->plan);
-        char *zIns = sqlite3_mprintf("INSERT INTO ksq_views(name, stream, sql, kind, window, emit) VALUES (%Q, %Q, %Q, %Q, "
-                                     "%Q, %Q)",
-                                     s->zName, v->zStream, zDef,
-                                     v->plan.kind == KSQ_VIEW_APPEND ? "append" : "aggregate", zWindow,
-                                     v->plan.emit == KSQ_EMIT_FINAL ? "FINAL" : "CHANGES");
+        char *zIns = sqlite3_mprintf(
+            "INSERT INTO ksq_views(name, stream, sql, kind, window, emit) VALUES (%Q, %Q, %Q, %Q, "
+            "%Q, %Q)",
+            s->zName, v->zStream, zDef, v->plan.kind == KSQ_VIEW_APPEND ? "append" : "aggregate",
+            zWindow, v->plan.emit == KSQ_EMIT_FINAL ? "FINAL" : "CHANGES");
         rc = exec_sql(k, zIns, pzErr);
         sqlite3_free(zIns);
         sqlite3_free(zWindow);
@@ -319,7 +341,9 @@ static int create_view(ksqlite *k, ksq_stmt *s, const char *zSql, int n, char **
 
 static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
 {
-    char *zHas = ksq_catalog_exists(k) ? query_text(k, "SELECT name FROM ksq_views WHERE name = ?1", s->zName) : NULL;
+    char *zHas = ksq_catalog_exists(k)
+                     ? query_text(k, "SELECT name FROM ksq_views WHERE name = ?1", s->zName)
+                     : NULL;
     if (!zHas) {
         if (s->ifExists) return SQLITE_OK;
         *pzErr = sqlite3_mprintf("no such materialized view: %s", s->zName);
@@ -330,13 +354,14 @@ static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
     char *zType = query_text(k, "SELECT type FROM main.sqlite_schema WHERE name = ?1", zHas);
     int isSqlView = zType && strcmp(zType, "view") == 0;
     sqlite3_free(zType);
-    char *zSql = sqlite3_mprintf("SAVEPOINT ksq_ddl; DROP %s IF EXISTS \"%w\"; DROP TABLE IF EXISTS \"ksq_r_%w\"; "
-                                 "DROP TABLE IF EXISTS \"ksq_s_%w\"; "
-                                 "DROP TABLE IF EXISTS \"ksq_d_%w\"; DROP TABLE IF EXISTS temp.\"ksq_b_%w\"; "
-                                 "DROP TABLE IF EXISTS temp.\"ksq_n_%w\"; DELETE FROM ksq_views WHERE name = %Q; "
-                                 "DELETE FROM ksq_progress WHERE view = %Q; DELETE FROM ksq_view_state WHERE view = %Q; "
-                                 "DELETE FROM ksq_late WHERE view = %Q; RELEASE ksq_ddl;",
-                                 isSqlView ? "VIEW" : "TABLE", zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas);
+    char *zSql = sqlite3_mprintf(
+        "SAVEPOINT ksq_ddl; DROP %s IF EXISTS \"%w\"; DROP TABLE IF EXISTS \"ksq_r_%w\"; "
+        "DROP TABLE IF EXISTS \"ksq_s_%w\"; "
+        "DROP TABLE IF EXISTS \"ksq_d_%w\"; DROP TABLE IF EXISTS temp.\"ksq_b_%w\"; "
+        "DROP TABLE IF EXISTS temp.\"ksq_n_%w\"; DELETE FROM ksq_views WHERE name = %Q; "
+        "DELETE FROM ksq_progress WHERE view = %Q; DELETE FROM ksq_view_state WHERE view = %Q; "
+        "DELETE FROM ksq_late WHERE view = %Q; RELEASE ksq_ddl;",
+        isSqlView ? "VIEW" : "TABLE", zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas, zHas);
     int rc = exec_sql(k, zSql, pzErr);
     if (rc) sqlite3_exec(k->db, "ROLLBACK TO ksq_ddl; RELEASE ksq_ddl;", 0, 0, NULL);
     sqlite3_free(zSql);
@@ -346,22 +371,26 @@ static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
 
 static int drop_stream(ksqlite *k, ksq_stmt *s, char **pzErr)
 {
-    char *zHas = ksq_catalog_exists(k) ? query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", s->zName) : NULL;
+    char *zHas = ksq_catalog_exists(k)
+                     ? query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", s->zName)
+                     : NULL;
     if (!zHas) {
         if (s->ifExists) return SQLITE_OK;
         *pzErr = sqlite3_mprintf("no such stream: %s", s->zName);
         return SQLITE_ERROR;
     }
-    char *zUser = query_text(k, "SELECT group_concat(name, ', ') FROM ksq_views WHERE stream = ?1", zHas);
+    char *zUser =
+        query_text(k, "SELECT group_concat(name, ', ') FROM ksq_views WHERE stream = ?1", zHas);
     if (zUser) {
         *pzErr = sqlite3_mprintf("stream %s is read by %s; drop those views first", zHas, zUser);
         sqlite3_free(zUser);
         sqlite3_free(zHas);
         return SQLITE_ERROR;
     }
-    char *zSql = sqlite3_mprintf("SAVEPOINT ksq_ddl; DROP TABLE IF EXISTS \"%w\"; DELETE FROM ksq_streams WHERE name = %Q; "
-                                 "DELETE FROM ksq_dead_letters WHERE stream = %Q; RELEASE ksq_ddl;",
-                                 zHas, zHas, zHas);
+    char *zSql = sqlite3_mprintf(
+        "SAVEPOINT ksq_ddl; DROP TABLE IF EXISTS \"%w\"; DELETE FROM ksq_streams WHERE name = %Q; "
+        "DELETE FROM ksq_dead_letters WHERE stream = %Q; RELEASE ksq_ddl;",
+        zHas, zHas, zHas);
     int rc = exec_sql(k, zSql, pzErr);
     if (rc) sqlite3_exec(k->db, "ROLLBACK TO ksq_ddl; RELEASE ksq_ddl;", 0, 0, NULL);
     sqlite3_free(zSql);
@@ -373,9 +402,12 @@ static int show_streams(ksqlite *k, int (*xRow)(void *, sqlite3_stmt *), void *p
 {
     if (!ksq_catalog_exists(k)) return SQLITE_OK;
     return emit_rows(k,
-                     "SELECT s.name, s.topic, s.format, coalesce(s.time_column, '(kafka timestamp)') AS event_time, "
-                     "s.watermark_ms / 1000.0 AS watermark_s, (SELECT count(*) FROM ksq_views v WHERE v.stream = s.name) "
-                     "AS views, (SELECT count(*) FROM ksq_dead_letters d WHERE d.stream = s.name) AS dead_letters, "
+                     "SELECT s.name, s.topic, s.format, coalesce(s.time_column, '(kafka "
+                     "timestamp)') AS event_time, "
+                     "s.watermark_ms / 1000.0 AS watermark_s, (SELECT count(*) FROM ksq_views v "
+                     "WHERE v.stream = s.name) "
+                     "AS views, (SELECT count(*) FROM ksq_dead_letters d WHERE d.stream = s.name) "
+                     "AS dead_letters, "
                      "s.columns FROM ksq_streams s ORDER BY s.name",
                      xRow, pArg, pzErr);
 }
@@ -383,29 +415,37 @@ static int show_streams(ksqlite *k, int (*xRow)(void *, sqlite3_stmt *), void *p
 static int show_views(ksqlite *k, int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr)
 {
     if (!ksq_catalog_exists(k)) return SQLITE_OK;
-    return emit_rows(k,
-                     "SELECT v.name, v.stream, coalesce(v.window, CASE v.kind WHEN 'append' THEN 'filter' ELSE 'group' "
-                     "END) AS window, v.emit, ksq_view_info(v.name, 'status') AS status, st.events, st.rows, st.late, "
-                     "ksq_view_info(v.name, 'lag') AS lag, ksq_time(st.watermark) AS watermark, "
-                     "ksq_view_info(v.name, 'rate') AS events_per_s, ksq_time(st.updated) AS last_commit, "
-                     "coalesce(ksq_view_info(v.name, 'error'), v.error) AS error "
-                     "FROM ksq_views v LEFT JOIN ksq_view_state st ON st.view = v.name ORDER BY v.name",
-                     xRow, pArg, pzErr);
+    return emit_rows(
+        k,
+        "SELECT v.name, v.stream, coalesce(v.window, CASE v.kind WHEN 'append' THEN 'filter' ELSE "
+        "'group' "
+        "END) AS window, v.emit, ksq_view_info(v.name, 'status') AS status, st.events, st.rows, "
+        "st.late, "
+        "ksq_view_info(v.name, 'lag') AS lag, ksq_time(st.watermark) AS watermark, "
+        "ksq_view_info(v.name, 'rate') AS events_per_s, ksq_time(st.updated) AS last_commit, "
+        "coalesce(ksq_view_info(v.name, 'error'), v.error) AS error "
+        "FROM ksq_views v LEFT JOIN ksq_view_state st ON st.view = v.name ORDER BY v.name",
+        xRow, pArg, pzErr);
 }
 
-static int describe(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr)
+static int describe(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stmt *), void *pArg,
+                    char **pzErr)
 {
-    char *zStream = ksq_catalog_exists(k) ? query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", s->zName) : NULL;
+    char *zStream = ksq_catalog_exists(k)
+                        ? query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", s->zName)
+                        : NULL;
     if (zStream) {
         ksq_stream_def def;
         int rc = ksq_catalog_stream(k, zStream, &def, pzErr);
         sqlite3_free(zStream);
         if (rc) return rc;
         sqlite3_str *q = sqlite3_str_new(NULL);
-        sqlite3_str_appendall(q, "SELECT column1 AS column, column2 AS type, column3 AS path, column4 AS note FROM (VALUES ");
+        sqlite3_str_appendall(q, "SELECT column1 AS column, column2 AS type, column3 AS path, "
+                                 "column4 AS note FROM (VALUES ");
         for (int i = 0; i < def.schema.ncol; i++) {
             const ksq_column *c = &def.schema.cols[i];
-            sqlite3_str_appendf(q, "%s(%Q, %Q, %Q, %Q)", i ? ", " : "", c->name, ksq_type_name(c->type), c->path,
+            sqlite3_str_appendf(q, "%s(%Q, %Q, %Q, %Q)", i ? ", " : "", c->name,
+                                ksq_type_name(c->type), c->path,
                                 i == def.schema.ts_col ? "event time" : NULL);
         }
         sqlite3_str_appendall(q, ")");
@@ -419,15 +459,17 @@ static int describe(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stmt *)
         *pzErr = sqlite3_mprintf("no such stream, view or table: %s", s->zName);
         return SQLITE_ERROR;
     }
-    char *zSql = sqlite3_mprintf("SELECT name AS column, type, CASE WHEN pk THEN 'primary key' END AS note FROM "
-                                 "pragma_table_info(%Q) WHERE name <> '_ksq_key'",
-                                 s->zName);
+    char *zSql = sqlite3_mprintf(
+        "SELECT name AS column, type, CASE WHEN pk THEN 'primary key' END AS note FROM "
+        "pragma_table_info(%Q) WHERE name <> '_ksq_key'",
+        s->zName);
     int rc = emit_rows(k, zSql, xRow, pArg, pzErr);
     sqlite3_free(zSql);
     return rc;
 }
 
-static int explain_view(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr)
+static int explain_view(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stmt *), void *pArg,
+                        char **pzErr)
 {
     ksq_view *v = ksq_runtime_view(k, s->zName);
     if (!v) {
@@ -436,20 +478,24 @@ static int explain_view(ksqlite *k, ksq_stmt *s, int (*xRow)(void *, sqlite3_stm
     }
     const ksq_plan *p = &v->plan;
     char *zWindow = window_text(p);
-    char *zPanes = p->winKind == KSQ_WIN_TUMBLE || p->winKind == KSQ_WIN_HOP
-                       ? sqlite3_mprintf("state kept per group and pane of %lld ms; each event updates one pane",
-                                         (long long)p->paneMs)
-                       : NULL;
+    char *zPanes =
+        p->winKind == KSQ_WIN_TUMBLE || p->winKind == KSQ_WIN_HOP
+            ? sqlite3_mprintf(
+                  "state kept per group and pane of %lld ms; each event updates one pane",
+                  (long long)p->paneMs)
+            : NULL;
     struct {
         const char *step;
         const char *text;
     } rows[] = {
         {"stream", v->zStream},
-        {"kind", p->kind == KSQ_VIEW_APPEND ? "append: each batch's rows are inserted" : "aggregate: partial state per group"},
+        {"kind", p->kind == KSQ_VIEW_APPEND ? "append: each batch's rows are inserted"
+                                            : "aggregate: partial state per group"},
         {"window", zWindow},
         {"panes", zPanes},
-        {"emit", p->emit == KSQ_EMIT_FINAL ? "FINAL: one row per group and window once the watermark passes its end"
-                                           : "CHANGES: rows are upserted after every batch that changes them"},
+        {"emit", p->emit == KSQ_EMIT_FINAL
+                     ? "FINAL: one row per group and window once the watermark passes its end"
+                     : "CHANGES: rows are upserted after every batch that changes them"},
         {"create state", p->zCreateState},
         {"create result", p->zCreateResult},
         {"feed", p->zFeed},
@@ -485,7 +531,11 @@ static void fn_view_info(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (!zName || !zWhat) return;
     ksq_view *v = ksq_runtime_view(k, zName);
     if (strcmp(zWhat, "status") == 0) {
-        sqlite3_result_text(ctx, !v ? "not loaded" : v->failed ? "failed" : "running", -1, SQLITE_STATIC);
+        sqlite3_result_text(ctx,
+                            !v          ? "not loaded"
+                            : v->failed ? "failed"
+                                        : "running",
+                            -1, SQLITE_STATIC);
     } else if (!v) {
         return;
     } else if (strcmp(zWhat, "lag") == 0) {
@@ -503,8 +553,8 @@ int ksq_catalog_register(sqlite3 *db, ksqlite *k)
     return sqlite3_create_function(db, "ksq_view_info", 2, SQLITE_UTF8, k, fn_view_info, 0, 0);
 }
 
-int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql, int (*xRow)(void *, sqlite3_stmt *),
-                     void *pArg, char **pzErr, int *pErrOff)
+int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,
+                     int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr, int *pErrOff)
 {
     *pErrOff = -1;
     switch (st->kind) {

@@ -116,7 +116,8 @@ void ksq_xvar_merge(ksq_xvar *v, const ksq_xvar *o)
 int ksq_xvar_value(const ksq_xvar *v, int population, double *pOut)
 {
     if (v->n == 0 || (!population && v->n < 2)) return 0;
-    if (v->s1.special != 0.0 || v->s2.special != 0.0 || isnan(v->s1.special) || isnan(v->s2.special)) {
+    if (v->s1.special != 0.0 || v->s2.special != 0.0 || isnan(v->s1.special) ||
+        isnan(v->s2.special)) {
         *pOut = NAN;
         return 1;
     }

@@ -9,15 +9,15 @@
 #define KSQ_XSUM_MAX 40 /* parts of an expansion; finite doubles need far fewer */
 
 typedef struct ksq_xsum {
-    int n;                    /* parts in use */
-    double special;           /* sum of infinities (or NaN), 0 if none */
-    double p[KSQ_XSUM_MAX];   /* non-overlapping parts, increasing magnitude */
+    int n;                  /* parts in use */
+    double special;         /* sum of infinities (or NaN), 0 if none */
+    double p[KSQ_XSUM_MAX]; /* non-overlapping parts, increasing magnitude */
 } ksq_xsum;
 
 typedef struct ksq_xvar {
-    int64_t n;    /* values */
-    ksq_xsum s1;  /* their exact sum */
-    ksq_xsum s2;  /* the exact sum of their squares */
+    int64_t n;   /* values */
+    ksq_xsum s1; /* their exact sum */
+    ksq_xsum s2; /* the exact sum of their squares */
 } ksq_xvar;
 
 void ksq_xsum_init(ksq_xsum *s);

@@ -220,6 +220,20 @@ const char *ksq_gen_city_name(int iCity)
     return iCity >= 0 && iCity < N_CITIES ? cities[iCity].name : NULL;
 }
 
+int ksq_gen_city_info(int iCity, ksq_gen_city *pOut)
+{
+    if (iCity < 0 || iCity >= N_CITIES) return -1;
+    const city_info *c = &cities[iCity];
+    pOut->name = c->name;
+    pOut->country = c->country;
+    pOut->region = c->region;
+    pOut->continent = c->continent;
+    pOut->lat = c->lat;
+    pOut->lon = c->lon;
+    pOut->meanTemp = c->meanTemp;
+    return 0;
+}
+
 /* WMO weather code from the conditions. */
 static int weather_code(ksq_gen *g, double temp, double wind, double humidity)
 {

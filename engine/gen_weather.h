@@ -49,6 +49,14 @@ void ksq_gen_free(ksq_gen *g);
 int ksq_gen_city_count(void);
 const char *ksq_gen_city_name(int iCity);
 
+/* The static facts of a city, for enrichment tables. */
+typedef struct ksq_gen_city {
+    const char *name, *country, *region, *continent;
+    double lat, lon; /* degrees */
+    double meanTemp; /* yearly mean temperature, deg C */
+} ksq_gen_city;
+int ksq_gen_city_info(int iCity, ksq_gen_city *pOut); /* 0, or -1 past the end */
+
 /* How to produce generated events. */
 typedef struct ksq_gen_produce_opts {
     const char *zBrokers;         /* bootstrap servers */

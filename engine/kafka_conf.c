@@ -146,8 +146,11 @@ int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq
     /* librdkafka's assign() needs a group id; ksqlite never joins or commits
     ** to the group (offsets live in the database). */
     if (!rc) rc = conf_set(conf, "group.id", "ksqlite", pzErr);
-    /* Bounded prefetch: memory stays flat however far behind a reader is. */
-    if (!rc) rc = conf_set(conf, "queued.max.messages.kbytes", "16384", pzErr);
+    /* Bounded prefetch: memory stays flat however far behind a reader is.
+    ** (A full queue stalls librdkafka 2.0's fetcher for up to a second;
+    ** readers that starve kick it with ksq_meta_kick().) */
+    if (!rc) rc = conf_set(conf, "queued.max.messages.kbytes", KSQ_QUEUE_KBYTES, pzErr);
+    if (!rc) rc = conf_set(conf, "queued.min.messages", KSQ_QUEUE_MESSAGES, pzErr);
     for (int i = 0; i < opts->n && !rc; i++) {
         const ksq_option *o = &opts->a[i];
         if (!o->quoted || strcmp(o->key, "bootstrap.servers") == 0) continue;

@@ -139,3 +139,14 @@ int ksq_meta_offsets_for_time(rd_kafka_t *rk, const char *zTopic, ksq_partition_
     sqlite3_free(off);
     return rc;
 }
+
+void ksq_meta_kick(rd_kafka_t *rk, const char *zTopic, const int32_t *aPart, int nPart)
+{
+    if (nPart <= 0) return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nPart);
+    for (int i = 0; i < nPart; i++)
+        rd_kafka_topic_partition_list_add(l, zTopic, aPart[i])->offset = -1;
+    /* One ListOffsets request per leader; the answers wake their threads. */
+    rd_kafka_offsets_for_times(rk, l, 1000);
+    rd_kafka_topic_partition_list_destroy(l);
+}

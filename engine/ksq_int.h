@@ -32,6 +32,11 @@ typedef struct ksqlite ksqlite;
 #define KSQ_META_TIMEOUT_MS  5000  /* metadata, watermarks, offsets-for-times */
 #define KSQ_STALL_TIMEOUT_MS 15000 /* a scan that makes no progress this long fails */
 
+/* librdkafka prefetch per consumer (see kafka_conf.c); the benchmark's floor
+** consumer uses the same. */
+#define KSQ_QUEUE_KBYTES   "16384"
+#define KSQ_QUEUE_MESSAGES "100000"
+
 /* Size of an error buffer for functions that cannot allocate. */
 #define KSQ_ERRMAX 256
 
@@ -234,6 +239,11 @@ typedef struct ksq_partition_range {
 ** not exist, or the brokers when they cannot be reached in timeout_ms. */
 int ksq_meta_partitions(struct rd_kafka_s *rk, const ksq_kclient *client, const char *zTopic,
                         int timeout_ms, int32_t **paPart, int *pnPart, char **pzErr);
+/* Wake the fetchers of a consumer that starves while its partitions still
+** have data: librdkafka 2.0 re-checks a full prefetch queue only when a
+** broker thread wakes, up to a second later; the answer to a ListOffsets
+** request wakes it now. aPart are partitions with data still to read. */
+void ksq_meta_kick(struct rd_kafka_s *rk, const char *zTopic, const int32_t *aPart, int nPart);
 /* Fill start (low watermark) and end (high watermark) of each range. */
 int ksq_meta_watermarks(struct rd_kafka_s *rk, const char *zTopic, ksq_partition_range *a, int n,
                         int timeout_ms, char **pzErr);

@@ -32,17 +32,17 @@
 #include <strings.h>
 
 typedef struct plan_ctx {
-    const char *zView;            /* view name */
-    const ksq_select *sel;        /* the analysed SELECT */
-    const ksq_tokens *t;          /* its tokens */
+    const char *zView;     /* view name */
+    const ksq_select *sel; /* the analysed SELECT */
+    const ksq_tokens *t;   /* its tokens */
     const ksq_plan_stream *stream;
     ksq_plan *plan;
-    char *zFrom;                  /* FROM with the stream replaced by the batch table */
-    char *zWhere;                 /* WHERE condition, or "1" */
-    char **azGroup;               /* GROUP BY expressions, as text */
-    char **azArg;                 /* each aggregate's argument text (NULL for count(*)) */
-    char **azFilter;              /* each aggregate's FILTER condition, or NULL */
-    char **azSep;                 /* each aggregate's separator, or NULL */
+    char *zFrom;     /* FROM with the stream replaced by the batch table */
+    char *zWhere;    /* WHERE condition, or "1" */
+    char **azGroup;  /* GROUP BY expressions, as text */
+    char **azArg;    /* each aggregate's argument text (NULL for count(*)) */
+    char **azFilter; /* each aggregate's FILTER condition, or NULL */
+    char **azSep;    /* each aggregate's separator, or NULL */
     char **pzErr;
     int *pErrOff;
 } plan_ctx;
@@ -100,13 +100,16 @@ static int rewrite_from(plan_ctx *c)
         if (ksq_tok_is(t, i, ")")) depth--;
         int s = stream_index(c, i);
         if (s < 0 || !table_position(t, i, sel->from.start)) continue;
-        if (ksq_tok_is(t, i + 1, "(") || (i > 0 && ksq_tok_is(t, i - 1, ".") && !(i >= 2 && ksq_tok_is(t, i - 2, "main"))))
+        if (ksq_tok_is(t, i + 1, "(") ||
+            (i > 0 && ksq_tok_is(t, i - 1, ".") && !(i >= 2 && ksq_tok_is(t, i - 2, "main"))))
             continue;
         int inFrom = i >= sel->from.start && i < sel->from.end && depth == 0;
-        if (!inFrom) return plan_error(c, i, "a stream can only be read directly in the view's FROM");
+        if (!inFrom)
+            return plan_error(c, i, "a stream can only be read directly in the view's FROM");
         if (strcasecmp(c->stream->azAllStreams[s], c->stream->zName) != 0 || found >= 0)
-            return plan_error(c, i, "a view reads one stream; joining two streams is not supported "
-                                    "(join a stream with tables)");
+            return plan_error(c, i,
+                              "a view reads one stream; joining two streams is not supported "
+                              "(join a stream with tables)");
         found = i;
     }
     if (found < 0) return plan_error(c, sel->from.start, "a continuous view needs FROM a stream");
@@ -172,13 +175,19 @@ static char *partial_sql(const ksq_agg_call *a, int k, const char *zArg, const c
     case KSQ_AGG_AVG: out = sqlite3_mprintf("ksq_sum_partial(%s)", x); break;
     case KSQ_AGG_MIN: out = sqlite3_mprintf("min(%s)", x); break;
     case KSQ_AGG_MAX: out = sqlite3_mprintf("max(%s)", x); break;
-    case KSQ_AGG_GROUP_CONCAT: out = sqlite3_mprintf("group_concat(%s, %s)", x, zSep ? zSep : "','"); break;
+    case KSQ_AGG_GROUP_CONCAT:
+        out = sqlite3_mprintf("group_concat(%s, %s)", x, zSep ? zSep : "','");
+        break;
     case KSQ_AGG_VAR_SAMP:
     case KSQ_AGG_VAR_POP:
     case KSQ_AGG_STDDEV_SAMP:
     case KSQ_AGG_STDDEV_POP: out = sqlite3_mprintf("ksq_var_partial(%s)", x); break;
-    case KSQ_AGG_FIRST: out = sqlite3_mprintf("ksq_first_partial(%s, %s, %s, %s)", x, zEv, zPt, zOff); break;
-    case KSQ_AGG_LAST: out = sqlite3_mprintf("ksq_last_partial(%s, %s, %s, %s)", x, zEv, zPt, zOff); break;
+    case KSQ_AGG_FIRST:
+        out = sqlite3_mprintf("ksq_first_partial(%s, %s, %s, %s)", x, zEv, zPt, zOff);
+        break;
+    case KSQ_AGG_LAST:
+        out = sqlite3_mprintf("ksq_last_partial(%s, %s, %s, %s)", x, zEv, zPt, zOff);
+        break;
     default: break;
     }
     sqlite3_free(x);
@@ -196,13 +205,15 @@ static char *combine_sql(const ksq_agg_call *a, const char *zCol, const char *zS
     case KSQ_AGG_AVG: return sqlite3_mprintf("ksq_sum_combine(%s, excluded.%s)", zCol, zCol);
     case KSQ_AGG_MIN:
     case KSQ_AGG_MAX:
-        return sqlite3_mprintf("CASE WHEN %s IS NULL THEN excluded.%s WHEN excluded.%s IS NULL THEN %s "
-                               "ELSE %s(%s, excluded.%s) END", zCol, zCol, zCol, zCol,
-                               a->fn == KSQ_AGG_MIN ? "min" : "max", zCol, zCol);
+        return sqlite3_mprintf(
+            "CASE WHEN %s IS NULL THEN excluded.%s WHEN excluded.%s IS NULL THEN %s "
+            "ELSE %s(%s, excluded.%s) END",
+            zCol, zCol, zCol, zCol, a->fn == KSQ_AGG_MIN ? "min" : "max", zCol, zCol);
     case KSQ_AGG_GROUP_CONCAT:
-        return sqlite3_mprintf("CASE WHEN %s IS NULL THEN excluded.%s WHEN excluded.%s IS NULL THEN %s "
-                               "ELSE %s || %s || excluded.%s END", zCol, zCol, zCol, zCol, zCol,
-                               zSep ? zSep : "','", zCol);
+        return sqlite3_mprintf(
+            "CASE WHEN %s IS NULL THEN excluded.%s WHEN excluded.%s IS NULL THEN %s "
+            "ELSE %s || %s || excluded.%s END",
+            zCol, zCol, zCol, zCol, zCol, zSep ? zSep : "','", zCol);
     case KSQ_AGG_FIRST: return sqlite3_mprintf("ksq_first_combine(%s, excluded.%s)", zCol, zCol);
     case KSQ_AGG_LAST: return sqlite3_mprintf("ksq_last_combine(%s, excluded.%s)", zCol, zCol);
     default: return sqlite3_mprintf("ksq_var_combine(%s, excluded.%s)", zCol, zCol);
@@ -220,7 +231,8 @@ static char *merge_sql(const ksq_agg_call *a, int k, const char *zRef, const cha
     case KSQ_AGG_AVG: return sqlite3_mprintf("ksq_sum_merge(%s)", zRef);
     case KSQ_AGG_MIN: return sqlite3_mprintf("min(%s)", zRef);
     case KSQ_AGG_MAX: return sqlite3_mprintf("max(%s)", zRef);
-    case KSQ_AGG_GROUP_CONCAT: return sqlite3_mprintf("group_concat(%s, %s)", zRef, zSep ? zSep : "','");
+    case KSQ_AGG_GROUP_CONCAT:
+        return sqlite3_mprintf("group_concat(%s, %s)", zRef, zSep ? zSep : "','");
     case KSQ_AGG_FIRST: return sqlite3_mprintf("ksq_first_merge(%s)", zRef);
     case KSQ_AGG_LAST: return sqlite3_mprintf("ksq_last_merge(%s)", zRef);
     default: return sqlite3_mprintf("ksq_var_merge(%s)", zRef);
@@ -329,7 +341,8 @@ static int final_text(plan_ctx *c, ksq_span span, char **pzOut)
     int rc = SQLITE_OK;
     for (int i = 0; i < sel->nAgg && !rc; i++) {
         const ksq_agg_call *a = &sel->aAgg[i];
-        if (a->call.start >= span.start && a->call.end <= span.end) rc = rep_add(&reps, a->call, final_sql(c, i));
+        if (a->call.start >= span.start && a->call.end <= span.end)
+            rc = rep_add(&reps, a->call, final_sql(c, i));
     }
     /* GROUP BY expressions, longest first so `upper(city)` wins over `city`. */
     int *order = sqlite3_malloc64(sizeof(int) * (size_t)(sel->nGroup + 1));
@@ -348,14 +361,16 @@ static int final_text(plan_ctx *c, ksq_span span, char **pzOut)
         ksq_span ge = sel->aGroup[g];
         int len = ge.end - ge.start;
         /* a column reference: name, or qualifier.name */
-        int isCol = t->a[ge.end - 1].type == KSQ_TK_ID && (len == 1 || (len == 3 && ksq_tok_is(t, ge.start + 1, ".")));
+        int isCol = t->a[ge.end - 1].type == KSQ_TK_ID &&
+                    (len == 1 || (len == 3 && ksq_tok_is(t, ge.start + 1, ".")));
         char *zColName = isCol ? ksq_tok_text(t, ge.end - 1) : NULL;
         char *zQual = isCol && len == 3 ? ksq_tok_text(t, ge.start) : NULL;
         for (int j = span.start; j < span.end && !rc; j++) {
             if (rep_covers(&reps, j)) continue;
             ksq_span hit = {-1, -1};
             if (isCol) {
-                if (!zColName || !token_names(t, j, zColName) || ksq_tok_is(t, j + 1, "(")) continue;
+                if (!zColName || !token_names(t, j, zColName) || ksq_tok_is(t, j + 1, "("))
+                    continue;
                 if (j >= 2 && ksq_tok_is(t, j - 1, ".")) {
                     if (zQual && !token_names(t, j - 2, zQual)) continue;
                     if (rep_covers(&reps, j - 2)) continue;
@@ -377,14 +392,18 @@ static int final_text(plan_ctx *c, ksq_span span, char **pzOut)
     sqlite3_free(order);
     /* window_start / window_end */
     for (int j = span.start; j < span.end && !rc; j++) {
-        if (rep_covers(&reps, j) || ksq_tok_is(t, j + 1, "(") || (j > 0 && ksq_tok_is(t, j - 1, "."))) continue;
+        if (rep_covers(&reps, j) || ksq_tok_is(t, j + 1, "(") ||
+            (j > 0 && ksq_tok_is(t, j - 1, ".")))
+            continue;
         int isStart = token_names(t, j, "window_start"), isEnd = token_names(t, j, "window_end");
         if (!isStart && !isEnd) continue;
         if (sel->winKind == KSQ_WIN_NONE) {
             rep_free(&reps);
-            return plan_error(c, j, "window_start and window_end need TUMBLE, HOP or SESSION in GROUP BY");
+            return plan_error(
+                c, j, "window_start and window_end need TUMBLE, HOP or SESSION in GROUP BY");
         }
-        rc = rep_add(&reps, (ksq_span){j, j + 1}, sqlite3_mprintf("ksq_time(_s.%s)", isStart ? "ws" : "we"));
+        rc = rep_add(&reps, (ksq_span){j, j + 1},
+                     sqlite3_mprintf("ksq_time(_s.%s)", isStart ? "ws" : "we"));
     }
     if (!rc) {
         *pzOut = ksq_rewrite(t, span, reps.a, reps.n);
@@ -404,13 +423,15 @@ static int final_select(plan_ctx *c, int positional, char **pzItems, char **pzHa
     int rc = SQLITE_OK;
     for (int k = 0; k < sel->nItem && !rc; k++) {
         if (sel->aItem[k].isStar) {
-            rc = plan_error(c, sel->aItem[k].expr.start, "SELECT * cannot be used with GROUP BY or aggregates");
+            rc = plan_error(c, sel->aItem[k].expr.start,
+                            "SELECT * cannot be used with GROUP BY or aggregates");
             break;
         }
         char *z = NULL;
         rc = final_text(c, sel->aItem[k].expr, &z);
         if (!rc && positional) sqlite3_str_appendf(s, "%s%s AS c%d", k ? ", " : "", z, k);
-        if (!rc && !positional) sqlite3_str_appendf(s, "%s%s AS \"%w\"", k ? ", " : "", z, sel->aItem[k].zName);
+        if (!rc && !positional)
+            sqlite3_str_appendf(s, "%s%s AS \"%w\"", k ? ", " : "", z, sel->aItem[k].zName);
         sqlite3_free(z);
     }
     *pzItems = sqlite3_str_finish(s);
@@ -436,7 +457,8 @@ static char *state_cols(plan_ctx *c, const char *zPrefix)
     for (int g = 0; g < c->sel->nGroup; g++) sqlite3_str_appendf(s, "%sg%d, ", zPrefix, g);
     sqlite3_str_appendf(s, "%s_n", zPrefix);
     for (int i = 0; i < c->sel->nAgg; i++) {
-        for (int k = 0; k < agg_ncol(&c->sel->aAgg[i]); k++) sqlite3_str_appendf(s, ", %sp%d%s", zPrefix, i, col_suffix(k));
+        for (int k = 0; k < agg_ncol(&c->sel->aAgg[i]); k++)
+            sqlite3_str_appendf(s, ", %sp%d%s", zPrefix, i, col_suffix(k));
     }
     return sqlite3_str_finish(s);
 }
@@ -445,7 +467,8 @@ static char *state_cols(plan_ctx *c, const char *zPrefix)
 static char *merged_cols(plan_ctx *c, const char *zAlias)
 {
     sqlite3_str *s = sqlite3_str_new(NULL);
-    for (int g = 0; g < c->sel->nGroup; g++) sqlite3_str_appendf(s, "%s.g%d AS g%d, ", zAlias, g, g);
+    for (int g = 0; g < c->sel->nGroup; g++)
+        sqlite3_str_appendf(s, "%s.g%d AS g%d, ", zAlias, g, g);
     sqlite3_str_appendf(s, "sum(%s._n) AS _n", zAlias);
     for (int i = 0; i < c->sel->nAgg; i++) {
         const ksq_agg_call *a = &c->sel->aAgg[i];
@@ -503,7 +526,8 @@ static char *group_key(plan_ctx *c)
     if (c->sel->nGroup == 0) return sqlite3_mprintf("''");
     sqlite3_str *s = sqlite3_str_new(NULL);
     sqlite3_str_appendall(s, "ksq_key(");
-    for (int g = 0; g < c->sel->nGroup; g++) sqlite3_str_appendf(s, "%s(%s)", g ? ", " : "", c->azGroup[g]);
+    for (int g = 0; g < c->sel->nGroup; g++)
+        sqlite3_str_appendf(s, "%s(%s)", g ? ", " : "", c->azGroup[g]);
     sqlite3_str_appendall(s, ")");
     return sqlite3_str_finish(s);
 }
@@ -525,14 +549,17 @@ static int build_append(plan_ctx *c)
             if ((token_names(c->t, j, "window_start") || token_names(c->t, j, "window_end")) &&
                 !ksq_tok_is(c->t, j + 1, "(")) {
                 sqlite3_free(zItems);
-                return plan_error(c, j, "window_start and window_end need TUMBLE, HOP or SESSION in GROUP BY");
+                return plan_error(
+                    c, j, "window_start and window_end need TUMBLE, HOP or SESSION in GROUP BY");
             }
         }
     }
     plan->kind = KSQ_VIEW_APPEND;
     plan->emit = KSQ_EMIT_CHANGES;
-    plan->zCreateResult = sqlite3_mprintf("CREATE TABLE \"%w\" AS SELECT %s FROM %s WHERE 0", c->zView, zItems, c->zFrom);
-    plan->zFeed = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s FROM %s WHERE %s", c->zView, zItems, c->zFrom, c->zWhere);
+    plan->zCreateResult = sqlite3_mprintf("CREATE TABLE \"%w\" AS SELECT %s FROM %s WHERE 0",
+                                          c->zView, zItems, c->zFrom);
+    plan->zFeed = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s FROM %s WHERE %s", c->zView, zItems,
+                                  c->zFrom, c->zWhere);
     sqlite3_free(zItems);
     return plan->zCreateResult && plan->zFeed ? SQLITE_OK : SQLITE_NOMEM;
 }
@@ -547,10 +574,85 @@ static char *distinct_feed(plan_ctx *c, const char *zKey)
     int n = 0;
     for (int i = 0; i < sel->nAgg; i++) {
         if (!sel->aAgg[i].distinct) continue;
-        sqlite3_str_appendf(s, "%sSELECT %s, \"%w\"._pane, %d, (%s) FROM %s WHERE (%s) AND (%s) IS NOT NULL",
-                            n++ ? " UNION ALL " : "", zKey, A, i, c->azArg[i], c->zFrom, c->zWhere, c->azArg[i]);
+        sqlite3_str_appendf(
+            s, "%sSELECT %s, \"%w\"._pane, %d, (%s) FROM %s WHERE (%s) AND (%s) IS NOT NULL",
+            n++ ? " UNION ALL " : "", zKey, A, i, c->azArg[i], c->zFrom, c->zWhere, c->azArg[i]);
         if (c->azFilter[i]) sqlite3_str_appendf(s, " AND (%s)", c->azFilter[i]);
     }
+    return sqlite3_str_finish(s);
+}
+
+/* The SQL type of a stream column named by the tokens of span, or NULL. */
+static const char *column_type(plan_ctx *c, ksq_span e)
+{
+    const ksq_tokens *t = c->t;
+    int n = e.end - e.start;
+    if (!c->stream->schema || t->a[e.end - 1].type != KSQ_TK_ID) return NULL;
+    if (!(n == 1 || (n == 3 && ksq_tok_is(t, e.start + 1, ".")))) return NULL;
+    const ksq_schema *sc = c->stream->schema;
+    for (int i = 0; i < sc->ncol; i++) {
+        if (!token_names(t, e.end - 1, sc->cols[i].name)) continue;
+        switch (sc->cols[i].type) {
+        case KSQ_INTEGER: return "INTEGER";
+        case KSQ_REAL: return "REAL";
+        case KSQ_BOOLEAN: return "BOOLEAN";
+        case KSQ_TIMESTAMP: return "TIMESTAMP";
+        default: return "TEXT"; /* TEXT and JSON: text affinity keeps the text as it is */
+        }
+    }
+    return NULL;
+}
+
+/* The declared type of result column k of an aggregate view: the stream
+** column's type for a grouped column, TIMESTAMP for window bounds, the
+** aggregate's type for an aggregate, none for other expressions. */
+static const char *result_type(plan_ctx *c, int k)
+{
+    const ksq_select *sel = c->sel;
+    ksq_span e = sel->aItem[k].expr;
+    if (e.end - e.start == 1 &&
+        (token_names(c->t, e.start, "window_start") || token_names(c->t, e.start, "window_end")))
+        return "TIMESTAMP";
+    for (int i = 0; i < sel->nAgg; i++) {
+        const ksq_agg_call *a = &sel->aAgg[i];
+        if (a->call.start != e.start || a->call.end != e.end) continue;
+        switch (a->fn) {
+        case KSQ_AGG_COUNT_STAR:
+        case KSQ_AGG_COUNT: return "INTEGER";
+        case KSQ_AGG_SUM: return "NUMERIC";
+        case KSQ_AGG_GROUP_CONCAT: return "TEXT";
+        case KSQ_AGG_MIN:
+        case KSQ_AGG_MAX:
+        case KSQ_AGG_FIRST:
+        case KSQ_AGG_LAST: return column_type(c, a->arg);
+        default: return "REAL";
+        }
+    }
+    return column_type(c, e);
+}
+
+/* "CREATE TABLE name(col type, ...)" for an aggregate view's results; the
+** names are made unique the way SQLite does (name, name:1, ...). */
+static char *result_table(plan_ctx *c, const char *zTable, int positional, int withKey)
+{
+    const ksq_select *sel = c->sel;
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(s, "CREATE TABLE \"%w\"(", zTable);
+    for (int k = 0; k < sel->nItem; k++) {
+        const char *zType = result_type(c, k);
+        if (positional) {
+            sqlite3_str_appendf(s, "%sc%d", k ? ", " : "", k);
+        } else {
+            int dup = 0;
+            for (int j = 0; j < k; j++)
+                dup += strcasecmp(sel->aItem[j].zName, sel->aItem[k].zName) == 0;
+            sqlite3_str_appendf(s, dup ? "%s\"%w:%d\"" : "%s\"%w\"", k ? ", " : "",
+                                sel->aItem[k].zName, dup);
+        }
+        if (zType) sqlite3_str_appendf(s, " %s", zType);
+    }
+    if (withKey) sqlite3_str_appendall(s, ", _ksq_key TEXT");
+    sqlite3_str_appendall(s, ");\n");
     return sqlite3_str_finish(s);
 }
 
@@ -559,11 +661,13 @@ static char *affected_cte(plan_ctx *c)
 {
     ksq_plan *p = c->plan;
     int64_t nWin = p->sizeMs / p->slideMs;
-    return sqlite3_mprintf("WITH RECURSIVE ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < %lld), "
-                           "aff(gk, ws) AS (SELECT DISTINCT d.gk, (d.pane - ((d.pane %% %lld) + %lld) %% %lld) - ks.k * %lld "
-                           "FROM \"ksq_s_%w\" AS d, ks WHERE d.dirty) ",
-                           (long long)nWin, (long long)p->slideMs, (long long)p->slideMs, (long long)p->slideMs,
-                           (long long)p->slideMs, c->zView);
+    return sqlite3_mprintf(
+        "WITH RECURSIVE ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < %lld), "
+        "aff(gk, ws) AS (SELECT DISTINCT d.gk, (d.pane - ((d.pane %% %lld) + %lld) %% %lld) - ks.k "
+        "* %lld "
+        "FROM \"ksq_s_%w\" AS d, ks WHERE d.dirty) ",
+        (long long)nWin, (long long)p->slideMs, (long long)p->slideMs, (long long)p->slideMs,
+        (long long)p->slideMs, c->zView);
 }
 
 static int build_aggregate(plan_ctx *c)
@@ -578,7 +682,11 @@ static int build_aggregate(plan_ctx *c)
 
     char *zItems = NULL, *zHaving = NULL;
     rc = final_select(c, changes, &zItems, &zHaving);
-    if (rc) return rc;
+    if (rc) {
+        sqlite3_free(zItems);
+        sqlite3_free(zHaving);
+        return rc;
+    }
     /* EMIT CHANGES rows live in "ksq_r_v" with a key per window; the view's
     ** name is an SQL view over it without the key. */
     char *zTarget = changes ? sqlite3_mprintf("ksq_r_%s", V) : sqlite3_mprintf("%s", V);
@@ -594,31 +702,46 @@ static int build_aggregate(plan_ctx *c)
     /* State table: one row per (group key, pane); sessions use pane/pend as
     ** the session's start and end. */
     s = sqlite3_str_new(NULL);
-    sqlite3_str_appendf(s, "CREATE TABLE \"ksq_s_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, pend INTEGER", V);
+    sqlite3_str_appendf(
+        s, "CREATE TABLE \"ksq_s_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, pend INTEGER", V);
     for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, ", g%d", g);
     sqlite3_str_appendall(s, ", _n INTEGER");
     for (int i = 0; i < sel->nAgg; i++) {
-        for (int k = 0; k < agg_ncol(&sel->aAgg[i]); k++) sqlite3_str_appendf(s, ", p%d%s", i, col_suffix(k));
+        for (int k = 0; k < agg_ncol(&sel->aAgg[i]); k++)
+            sqlite3_str_appendf(s, ", p%d%s", i, col_suffix(k));
     }
-    sqlite3_str_appendall(s, ", dirty INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(gk, pane)) WITHOUT ROWID;\n");
+    sqlite3_str_appendall(
+        s, ", dirty INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(gk, pane)) WITHOUT ROWID;\n");
     sqlite3_str_appendf(s, "CREATE INDEX \"ksq_s_%w_pane\" ON \"ksq_s_%w\"(%s);\n", V, V,
                         p->winKind == KSQ_WIN_SESSION ? "pend" : "pane");
-    if (changes) sqlite3_str_appendf(s, "CREATE INDEX \"ksq_s_%w_dirty\" ON \"ksq_s_%w\"(dirty) WHERE dirty;\n", V, V);
+    if (changes)
+        sqlite3_str_appendf(
+            s, "CREATE INDEX \"ksq_s_%w_dirty\" ON \"ksq_s_%w\"(dirty) WHERE dirty;\n", V, V);
     if (p->nDistinct) {
-        sqlite3_str_appendf(s, "CREATE TABLE \"ksq_d_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, agg INTEGER NOT NULL, v, "
-                               "PRIMARY KEY(gk, agg, pane, v)) WITHOUT ROWID;\n", V);
+        sqlite3_str_appendf(s,
+                            "CREATE TABLE \"ksq_d_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, "
+                            "agg INTEGER NOT NULL, v, "
+                            "PRIMARY KEY(gk, agg, pane, v)) WITHOUT ROWID;\n",
+                            V);
         sqlite3_str_appendf(s, "CREATE INDEX \"ksq_d_%w_pane\" ON \"ksq_d_%w\"(pane);\n", V, V);
     }
     p->zCreateState = sqlite3_str_finish(s);
 
     /* The view's table: the result columns, plus the row key for CHANGES. */
     s = sqlite3_str_new(NULL);
-    sqlite3_str_appendf(s, "CREATE TABLE \"%w\" AS SELECT %s%s FROM (SELECT gk, pane AS ws, pend AS we, %s FROM "
-                           "\"ksq_s_%w\") AS _s WHERE 0;\n",
-                        zTarget, zItems, changes ? ", NULL AS _ksq_key" : "", zCols, V);
+    char *zTable = result_table(c, zTarget, changes, changes);
+    sqlite3_str_appendall(s, zTable ? zTable : "");
+    sqlite3_free(zTable);
+    /* Check the result expressions now, where errors can still name them. */
+    sqlite3_str_appendf(
+        s,
+        "INSERT INTO \"%w\" SELECT %s%s FROM (SELECT gk, pane AS ws, pend AS we, %s FROM "
+        "\"ksq_s_%w\") AS _s WHERE 0;\n",
+        zTarget, zItems, changes ? ", NULL" : "", zCols, V);
     if (changes) {
-        sqlite3_str_appendf(s, "CREATE UNIQUE INDEX \"%w_key\" ON \"%w\"(_ksq_key);\nCREATE VIEW \"%w\" AS SELECT ",
-                            zTarget, zTarget, V);
+        sqlite3_str_appendf(
+            s, "CREATE UNIQUE INDEX \"%w_key\" ON \"%w\"(_ksq_key);\nCREATE VIEW \"%w\" AS SELECT ",
+            zTarget, zTarget, V);
         for (int k = 0; k < sel->nItem; k++) {
             sqlite3_str_appendf(s, "%sc%d AS \"%w\"", k ? ", " : "", k, sel->aItem[k].zName);
         }
@@ -632,15 +755,22 @@ static int build_aggregate(plan_ctx *c)
         ** then merge them with the open sessions of the same groups. */
         char *zInner = partial_cols(c, 1);
         s = sqlite3_str_new(NULL);
-        sqlite3_str_appendf(s, "INSERT INTO temp.\"ksq_n_%w\"(gk, pane, pend, %s, dirty) SELECT gk, min(ev), max(ev) + %lld",
+        sqlite3_str_appendf(s,
+                            "INSERT INTO temp.\"ksq_n_%w\"(gk, pane, pend, %s, dirty) SELECT gk, "
+                            "min(ev), max(ev) + %lld",
                             V, zCols, (long long)p->gapMs);
         for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, ", g%d", g);
-        sqlite3_str_appendf(s, ", %s, 1 FROM (SELECT *, sum(brk) OVER (PARTITION BY gk ORDER BY ev, pt, off ROWS "
-                               "UNBOUNDED PRECEDING) AS isl FROM (SELECT *, CASE WHEN ev - lag(ev) OVER (PARTITION BY gk "
-                               "ORDER BY ev, pt, off) < %lld THEN 0 ELSE 1 END AS brk FROM (SELECT %s AS gk, \"%w\"._event_ms "
-                               "AS ev, \"%w\"._partition AS pt, \"%w\"._offset AS off",
-                            zInner, (long long)p->gapMs, zKey, A, A, A);
-        for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, ", (%s) AS g%d", c->azGroup[g], g);
+        sqlite3_str_appendf(
+            s,
+            ", %s, 1 FROM (SELECT *, sum(brk) OVER (PARTITION BY gk ORDER BY ev, pt, off ROWS "
+            "UNBOUNDED PRECEDING) AS isl FROM (SELECT *, CASE WHEN ev - lag(ev) OVER (PARTITION BY "
+            "gk "
+            "ORDER BY ev, pt, off) < %lld THEN 0 ELSE 1 END AS brk FROM (SELECT %s AS gk, "
+            "\"%w\"._event_ms "
+            "AS ev, \"%w\"._partition AS pt, \"%w\"._offset AS off",
+            zInner, (long long)p->gapMs, zKey, A, A, A);
+        for (int g = 0; g < sel->nGroup; g++)
+            sqlite3_str_appendf(s, ", (%s) AS g%d", c->azGroup[g], g);
         for (int i = 0; i < sel->nAgg; i++) {
             if (sel->aAgg[i].distinct) continue;
             sqlite3_str_appendf(s, ", (%s) AS x%d", c->azArg[i] ? c->azArg[i] : "NULL", i);
@@ -652,56 +782,75 @@ static int build_aggregate(plan_ctx *c)
 
         s = sqlite3_str_new(NULL);
         if (changes) {
-            sqlite3_str_appendf(s, "DELETE FROM \"%w\" WHERE _ksq_key IN (SELECT ksq_key(gk, pane) FROM \"ksq_s_%w\" "
-                                   "WHERE gk IN (SELECT gk FROM temp.\"ksq_n_%w\"));\n", zTarget, V, V);
+            sqlite3_str_appendf(
+                s,
+                "DELETE FROM \"%w\" WHERE _ksq_key IN (SELECT ksq_key(gk, pane) FROM \"ksq_s_%w\" "
+                "WHERE gk IN (SELECT gk FROM temp.\"ksq_n_%w\"));\n",
+                zTarget, V, V);
         }
-        sqlite3_str_appendf(s, "INSERT INTO temp.\"ksq_n_%w\"(gk, pane, pend, %s, dirty) SELECT gk, pane, pend, %s, 1 "
-                               "FROM \"ksq_s_%w\" WHERE gk IN (SELECT DISTINCT gk FROM temp.\"ksq_n_%w\");\n"
-                               "DELETE FROM \"ksq_s_%w\" WHERE gk IN (SELECT gk FROM temp.\"ksq_n_%w\")",
-                            V, zCols, zCols, V, V, V, V);
+        sqlite3_str_appendf(
+            s,
+            "INSERT INTO temp.\"ksq_n_%w\"(gk, pane, pend, %s, dirty) SELECT gk, pane, pend, %s, 1 "
+            "FROM \"ksq_s_%w\" WHERE gk IN (SELECT DISTINCT gk FROM temp.\"ksq_n_%w\");\n"
+            "DELETE FROM \"ksq_s_%w\" WHERE gk IN (SELECT gk FROM temp.\"ksq_n_%w\")",
+            V, zCols, zCols, V, V, V, V);
         p->zSessionMove = sqlite3_str_finish(s);
 
         char *zMergedN = merged_cols(c, "n");
-        p->zSessionMerge = sqlite3_mprintf(
-            "INSERT INTO \"ksq_s_%w\"(gk, pane, pend, %s, dirty) SELECT n.gk, min(n.pane), max(n.pend), %s, max(n.dirty) "
-            "FROM (SELECT *, sum(brk) OVER (PARTITION BY gk ORDER BY pane, pend ROWS UNBOUNDED PRECEDING) AS isl "
-            "FROM (SELECT *, CASE WHEN pane < max(pend) OVER (PARTITION BY gk ORDER BY pane, pend ROWS BETWEEN "
-            "UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk FROM temp.\"ksq_n_%w\")) AS n "
-            "GROUP BY n.gk, n.isl",
-            V, zCols, zMergedN, V);
+        p->zSessionMerge =
+            sqlite3_mprintf("INSERT INTO \"ksq_s_%w\"(gk, pane, pend, %s, dirty) SELECT n.gk, "
+                            "min(n.pane), max(n.pend), %s, max(n.dirty) "
+                            "FROM (SELECT *, sum(brk) OVER (PARTITION BY gk ORDER BY pane, pend "
+                            "ROWS UNBOUNDED PRECEDING) AS isl "
+                            "FROM (SELECT *, CASE WHEN pane < max(pend) OVER (PARTITION BY gk "
+                            "ORDER BY pane, pend ROWS BETWEEN "
+                            "UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS brk FROM "
+                            "temp.\"ksq_n_%w\")) AS n "
+                            "GROUP BY n.gk, n.isl",
+                            V, zCols, zMergedN, V);
         sqlite3_free(zMergedN);
         p->zSessionClear = sqlite3_mprintf("DELETE FROM temp.\"ksq_n_%w\"", V);
-        p->zCreateTemp = sqlite3_mprintf("CREATE TEMP TABLE IF NOT EXISTS \"ksq_n_%w\"(gk, pane, pend, %s, dirty)", V, zCols);
+        p->zCreateTemp = sqlite3_mprintf(
+            "CREATE TEMP TABLE IF NOT EXISTS \"ksq_n_%w\"(gk, pane, pend, %s, dirty)", V, zCols);
 
-        char *zRow = sqlite3_mprintf("SELECT gk, pane AS ws, pend AS we, %s FROM \"ksq_s_%w\"", zCols, V);
+        char *zRow =
+            sqlite3_mprintf("SELECT gk, pane AS ws, pend AS we, %s FROM \"ksq_s_%w\"", zCols, V);
         if (changes) {
-            p->zChangesInsert = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s%s FROM (%s WHERE dirty) AS _s WHERE %s",
-                                                zTarget, zItems, zResultTail, zRow, zHaving);
+            p->zChangesInsert = sqlite3_mprintf(
+                "INSERT INTO \"%w\" SELECT %s%s FROM (%s WHERE dirty) AS _s WHERE %s", zTarget,
+                zItems, zResultTail, zRow, zHaving);
             p->zChangesReset = sqlite3_mprintf("UPDATE \"ksq_s_%w\" SET dirty = 0 WHERE dirty", V);
         } else {
-            p->zEmitFinal = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s FROM (%s WHERE pend <= ?1) AS _s WHERE %s",
-                                            V, zItems, zRow, zHaving);
+            p->zEmitFinal = sqlite3_mprintf(
+                "INSERT INTO \"%w\" SELECT %s FROM (%s WHERE pend <= ?1) AS _s WHERE %s", V, zItems,
+                zRow, zHaving);
         }
         sqlite3_free(zRow);
         p->zDeleteClosed = sqlite3_mprintf("DELETE FROM \"ksq_s_%w\" WHERE pend <= ?1", V);
         if (p->nDistinct) {
-            p->zDeleteDistinct = sqlite3_mprintf("DELETE FROM \"ksq_d_%w\" WHERE NOT EXISTS (SELECT 1 FROM \"ksq_s_%w\" AS s "
-                                                 "WHERE s.gk = \"ksq_d_%w\".gk AND \"ksq_d_%w\".pane >= s.pane AND "
-                                                 "\"ksq_d_%w\".pane < s.pend)", V, V, V, V, V);
+            p->zDeleteDistinct = sqlite3_mprintf(
+                "DELETE FROM \"ksq_d_%w\" WHERE NOT EXISTS (SELECT 1 FROM \"ksq_s_%w\" AS s "
+                "WHERE s.gk = \"ksq_d_%w\".gk AND \"ksq_d_%w\".pane >= s.pane AND "
+                "\"ksq_d_%w\".pane < s.pend)",
+                V, V, V, V, V);
         }
     } else {
         /* TUMBLE, HOP, or no window (one pane, 0, that never closes). */
         s = sqlite3_str_new(NULL);
-        sqlite3_str_appendf(s, "INSERT INTO \"ksq_s_%w\"(gk, pane, pend, %s, dirty) SELECT %s, \"%w\"._pane, ", V, zCols, zKey, A);
+        sqlite3_str_appendf(
+            s, "INSERT INTO \"ksq_s_%w\"(gk, pane, pend, %s, dirty) SELECT %s, \"%w\"._pane, ", V,
+            zCols, zKey, A);
         if (p->winKind == KSQ_WIN_NONE) {
             sqlite3_str_appendall(s, "NULL");
         } else {
             sqlite3_str_appendf(s, "\"%w\"._pane + %lld", A, (long long)p->paneMs);
         }
         for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, ", (%s)", c->azGroup[g]);
-        sqlite3_str_appendf(s, ", %s, %d FROM %s WHERE %s GROUP BY ", zPartials, changes, c->zFrom, c->zWhere);
+        sqlite3_str_appendf(s, ", %s, %d FROM %s WHERE %s GROUP BY ", zPartials, changes, c->zFrom,
+                            c->zWhere);
         for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, "(%s), ", c->azGroup[g]);
-        sqlite3_str_appendf(s, "\"%w\"._pane ON CONFLICT (gk, pane) DO UPDATE SET _n = _n + excluded._n", A);
+        sqlite3_str_appendf(
+            s, "\"%w\"._pane ON CONFLICT (gk, pane) DO UPDATE SET _n = _n + excluded._n", A);
         for (int i = 0; i < sel->nAgg; i++) {
             const ksq_agg_call *a = &sel->aAgg[i];
             for (int k = 0; k < agg_ncol(a); k++) {
@@ -718,37 +867,41 @@ static int build_aggregate(plan_ctx *c)
         int64_t size = p->sizeMs, slide = p->slideMs;
         if (changes) {
             char *zAff = affected_cte(c);
-            p->zChangesDelete = sqlite3_mprintf("%sDELETE FROM \"%w\" WHERE _ksq_key IN (SELECT ksq_key(gk, ws) FROM aff)",
-                                                zAff, zTarget);
-            p->zChangesInsert = sqlite3_mprintf("%sINSERT INTO \"%w\" SELECT %s%s FROM (SELECT s.gk AS gk, aff.ws AS ws, "
-                                                "aff.ws + %lld AS we, %s FROM aff JOIN \"ksq_s_%w\" AS s ON s.gk = aff.gk "
-                                                "AND s.pane >= aff.ws AND s.pane < aff.ws + %lld GROUP BY s.gk, aff.ws) AS _s "
-                                                "WHERE %s",
-                                                zAff, zTarget, zItems, zResultTail, (long long)size, zMerged, V,
-                                                (long long)size, zHaving);
+            p->zChangesDelete = sqlite3_mprintf(
+                "%sDELETE FROM \"%w\" WHERE _ksq_key IN (SELECT ksq_key(gk, ws) FROM aff)", zAff,
+                zTarget);
+            p->zChangesInsert = sqlite3_mprintf(
+                "%sINSERT INTO \"%w\" SELECT %s%s FROM (SELECT s.gk AS gk, aff.ws AS ws, "
+                "aff.ws + %lld AS we, %s FROM aff JOIN \"ksq_s_%w\" AS s ON s.gk = aff.gk "
+                "AND s.pane >= aff.ws AND s.pane < aff.ws + %lld GROUP BY s.gk, aff.ws) AS _s "
+                "WHERE %s",
+                zAff, zTarget, zItems, zResultTail, (long long)size, zMerged, V, (long long)size,
+                zHaving);
             p->zChangesReset = sqlite3_mprintf("UPDATE \"ksq_s_%w\" SET dirty = 0 WHERE dirty", V);
             sqlite3_free(zAff);
         } else if (p->winKind == KSQ_WIN_TUMBLE) {
-            p->zEmitFinal = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, s.pane AS ws, s.pane + %lld "
-                                            "AS we, %s FROM \"ksq_s_%w\" AS s WHERE s.pane >= ?1 AND s.pane <= ?2 GROUP BY "
-                                            "s.gk, s.pane) AS _s WHERE %s",
-                                            V, zItems, (long long)size, zMerged, V, zHaving);
-        } else if (p->winKind == KSQ_WIN_HOP) {
             p->zEmitFinal = sqlite3_mprintf(
-                "WITH RECURSIVE ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < %lld), "
-                "wins(ws) AS (SELECT DISTINCT w FROM (SELECT (p.pane - ((p.pane %% %lld) + %lld) %% %lld) - ks.k * %lld "
-                "AS w FROM \"ksq_s_%w\" AS p, ks) WHERE w BETWEEN ?1 AND ?2) "
-                "INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, wins.ws AS ws, wins.ws + %lld AS we, %s FROM wins "
-                "JOIN \"ksq_s_%w\" AS s ON s.pane >= wins.ws AND s.pane < wins.ws + %lld GROUP BY s.gk, wins.ws) AS _s "
-                "WHERE %s",
-                (long long)(size / slide), (long long)slide, (long long)slide, (long long)slide, (long long)slide, V, V,
-                zItems, (long long)size, zMerged, V, (long long)size, zHaving);
+                "INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, s.pane AS ws, s.pane + %lld "
+                "AS we, %s FROM \"ksq_s_%w\" AS s WHERE s.pane >= ?1 AND s.pane <= ?2 GROUP BY "
+                "s.gk, s.pane) AS _s WHERE %s",
+                V, zItems, (long long)size, zMerged, V, zHaving);
+        } else if (p->winKind == KSQ_WIN_HOP) {
+            p->zEmitFinal = sqlite3_mprintf("WITH RECURSIVE wins(ws) AS (SELECT ?1 UNION ALL "
+                                            "SELECT ws + %lld FROM wins WHERE ws + %lld <= ?2) "
+                                            "INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, "
+                                            "wins.ws AS ws, wins.ws + %lld AS we, %s FROM wins "
+                                            "JOIN \"ksq_s_%w\" AS s ON s.pane >= wins.ws AND "
+                                            "s.pane < wins.ws + %lld GROUP BY s.gk, wins.ws) AS _s "
+                                            "WHERE %s",
+                                            (long long)slide, (long long)slide, V, zItems,
+                                            (long long)size, zMerged, V, (long long)size, zHaving);
         }
         p->zDeleteClosed = sqlite3_mprintf("DELETE FROM \"ksq_s_%w\" WHERE pane < ?1", V);
-        if (p->nDistinct) p->zDeleteDistinct = sqlite3_mprintf("DELETE FROM \"ksq_d_%w\" WHERE pane < ?1", V);
+        if (p->nDistinct)
+            p->zDeleteDistinct = sqlite3_mprintf("DELETE FROM \"ksq_d_%w\" WHERE pane < ?1", V);
     }
     if (p->nDistinct) p->zFeedDistinct = distinct_feed(c, zKey);
-    p->zMinPane = sqlite3_mprintf("SELECT min(pane) FROM \"ksq_s_%w\"", V);
+    p->zPaneRange = sqlite3_mprintf("SELECT min(pane), max(pane) FROM \"ksq_s_%w\"", V);
     p->zStateStats = sqlite3_mprintf("SELECT count(*), count(DISTINCT gk) FROM \"ksq_s_%w\"", V);
 
     sqlite3_free(zTarget);
@@ -758,22 +911,25 @@ static int build_aggregate(plan_ctx *c)
     sqlite3_free(zMerged);
     sqlite3_free(zKey);
     sqlite3_free(zPartials);
-    if (!p->zCreateState || !p->zCreateResult || !p->zFeed || !p->zDeleteClosed || !p->zMinPane ||
-        !p->zStateStats || (changes && !p->zChangesInsert) || (!changes && p->winKind != KSQ_WIN_NONE && !p->zEmitFinal))
+    if (!p->zCreateState || !p->zCreateResult || !p->zFeed || !p->zDeleteClosed || !p->zPaneRange ||
+        !p->zStateStats || (changes && !p->zChangesInsert) ||
+        (!changes && p->winKind != KSQ_WIN_NONE && !p->zEmitFinal))
         rc = SQLITE_NOMEM;
     return rc;
 }
 
-int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit, const ksq_plan_stream *stream,
-                   ksq_plan *plan, char **pzErr, int *pErrOff)
+int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit,
+                   const ksq_plan_stream *stream, ksq_plan *plan, char **pzErr, int *pErrOff)
 {
     memset(plan, 0, sizeof *plan);
     *pErrOff = -1;
-    plan_ctx c = {zView, sel, &sel->toks, stream, plan, NULL, NULL, NULL, NULL, NULL, NULL, pzErr, pErrOff};
+    plan_ctx c = {zView, sel,  &sel->toks, stream, plan,  NULL,   NULL,
+                  NULL,  NULL, NULL,       NULL,   pzErr, pErrOff};
     const ksq_tokens *t = &sel->toks;
     int rc = rewrite_from(&c);
     if (rc) goto done;
-    c.zWhere = sel->where.end > sel->where.start ? ksq_span_text(t, sel->where) : sqlite3_mprintf("1");
+    c.zWhere =
+        sel->where.end > sel->where.start ? ksq_span_text(t, sel->where) : sqlite3_mprintf("1");
     if (sel->where.end > sel->where.start && c.zWhere) {
         char *w = sqlite3_mprintf("(%s)", c.zWhere);
         sqlite3_free(c.zWhere);
@@ -813,8 +969,9 @@ int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit, cons
         int ok = last >= sel->winTime.start && token_names(t, last, zTime) &&
                  (sel->winTime.end - sel->winTime.start == 1 || ksq_tok_is(t, last - 1, "."));
         if (!ok) {
-            char *m = sqlite3_mprintf("windows are on the stream's event time: use %s (stream %s%s)", zTime,
-                                      stream->zName, stream->zTimeCol ? "" : " has no timestamp column");
+            char *m = sqlite3_mprintf(
+                "windows are on the stream's event time: use %s (stream %s%s)", zTime,
+                stream->zName, stream->zTimeCol ? "" : " has no timestamp column");
             rc = plan_error(&c, sel->winTime.start, m ? m : "windows are on the event time");
             sqlite3_free(m);
             goto done;
@@ -834,9 +991,12 @@ int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit, cons
     }
     int aggregate = sel->hasGroupBy || sel->nAgg > 0;
     if (emit == KSQ_EMIT_FINAL && sel->winKind == KSQ_WIN_NONE) {
-        rc = plan_error(&c, -1, aggregate ? "EMIT FINAL needs a window (TUMBLE, HOP or SESSION) in GROUP BY; without one, "
-                                            "the view keeps one upserted row per group"
-                                          : "EMIT FINAL needs a windowed GROUP BY; a filter view appends rows as they come");
+        rc = plan_error(
+            &c, -1,
+            aggregate
+                ? "EMIT FINAL needs a window (TUMBLE, HOP or SESSION) in GROUP BY; without one, "
+                  "the view keeps one upserted row per group"
+                : "EMIT FINAL needs a windowed GROUP BY; a filter view appends rows as they come");
         goto done;
     }
     plan->emit = emit ? emit : sel->winKind != KSQ_WIN_NONE ? KSQ_EMIT_FINAL : KSQ_EMIT_CHANGES;
@@ -861,11 +1021,12 @@ done:
 
 void ksq_plan_clear(ksq_plan *plan)
 {
-    char **fields[] = {&plan->zStreamAlias, &plan->zCreateResult, &plan->zCreateState, &plan->zCreateTemp,
-                       &plan->zFeed, &plan->zFeedDistinct, &plan->zSessionMove, &plan->zSessionMerge,
-                       &plan->zSessionClear, &plan->zChangesDelete, &plan->zChangesInsert, &plan->zChangesReset,
-                       &plan->zEmitFinal, &plan->zDeleteClosed, &plan->zDeleteDistinct, &plan->zMinPane,
-                       &plan->zStateStats};
+    char **fields[] = {&plan->zStreamAlias,   &plan->zCreateResult,  &plan->zCreateState,
+                       &plan->zCreateTemp,    &plan->zFeed,          &plan->zFeedDistinct,
+                       &plan->zSessionMove,   &plan->zSessionMerge,  &plan->zSessionClear,
+                       &plan->zChangesDelete, &plan->zChangesInsert, &plan->zChangesReset,
+                       &plan->zEmitFinal,     &plan->zDeleteClosed,  &plan->zDeleteDistinct,
+                       &plan->zPaneRange,     &plan->zStateStats};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) sqlite3_free(*fields[i]);
     memset(plan, 0, sizeof *plan);
 }

@@ -20,42 +20,43 @@ typedef enum ksq_view_kind { KSQ_VIEW_APPEND = 1, KSQ_VIEW_AGGREGATE = 2 } ksq_v
 
 /* What the planner needs to know about the stream a view reads. */
 typedef struct ksq_plan_stream {
-    const char *zName;      /* stream name */
-    const char *zTimeCol;   /* its event-time column, or NULL (Kafka timestamp) */
+    const char *zName;               /* stream name */
+    const char *zTimeCol;            /* its event-time column, or NULL (Kafka timestamp) */
     const char *const *azAllStreams; /* every stream's name, to find references */
     int nAllStreams;
+    const ksq_schema *schema; /* its columns, for the types of result columns */
 } ksq_plan_stream;
 
 typedef struct ksq_plan {
     ksq_view_kind kind;
     ksq_window_kind winKind;
-    ksq_emit emit;          /* FINAL or CHANGES (APPEND views: CHANGES) */
-    int64_t sizeMs;         /* window size (TUMBLE/HOP); 1 for no window */
-    int64_t slideMs;        /* window slide; 1 for no window */
-    int64_t paneMs;         /* pane width: gcd(size, slide); 0 for no window */
-    int64_t gapMs;          /* SESSION gap */
-    int nDistinct;          /* DISTINCT aggregates (side table rows) */
-    char *zStreamAlias;     /* how the stream is named inside the query */
+    ksq_emit emit;      /* FINAL or CHANGES (APPEND views: CHANGES) */
+    int64_t sizeMs;     /* window size (TUMBLE/HOP); 1 for no window */
+    int64_t slideMs;    /* window slide; 1 for no window */
+    int64_t paneMs;     /* pane width: gcd(size, slide); 0 for no window */
+    int64_t gapMs;      /* SESSION gap */
+    int nDistinct;      /* DISTINCT aggregates (side table rows) */
+    char *zStreamAlias; /* how the stream is named inside the query */
 
     /* DDL, run once when the view is created. */
-    char *zCreateResult;    /* the view's table */
-    char *zCreateState;     /* state table and its indexes (AGGREGATE) */
-    char *zCreateTemp;      /* per-connection staging tables (SESSION), or NULL */
+    char *zCreateResult; /* the view's table */
+    char *zCreateState;  /* state table and its indexes (AGGREGATE) */
+    char *zCreateTemp;   /* per-connection staging tables (SESSION), or NULL */
     /* Run for each batch. */
-    char *zFeed;            /* APPEND: insert rows; AGGREGATE: upsert partial state */
-    char *zFeedDistinct;    /* insert DISTINCT aggregates' values, or NULL */
-    char *zSessionMove;     /* SESSION: move touched open sessions to staging */
-    char *zSessionMerge;    /* SESSION: merge staged sessions back into state */
-    char *zSessionClear;    /* SESSION: empty the staging table */
-    char *zChangesDelete;   /* CHANGES: delete the result rows of changed windows */
-    char *zChangesInsert;   /* CHANGES: insert the recomputed rows */
-    char *zChangesReset;    /* CHANGES: clear the dirty marks */
+    char *zFeed;          /* APPEND: insert rows; AGGREGATE: upsert partial state */
+    char *zFeedDistinct;  /* insert DISTINCT aggregates' values, or NULL */
+    char *zSessionMove;   /* SESSION: move touched open sessions to staging */
+    char *zSessionMerge;  /* SESSION: merge staged sessions back into state */
+    char *zSessionClear;  /* SESSION: empty the staging table */
+    char *zChangesDelete; /* CHANGES: delete the result rows of changed windows */
+    char *zChangesInsert; /* CHANGES: insert the recomputed rows */
+    char *zChangesReset;  /* CHANGES: clear the dirty marks */
     /* Run when the watermark closes windows. */
-    char *zEmitFinal;       /* FINAL: insert closed windows (?1 first ws, ?2 last ws / ?1 wm) */
-    char *zDeleteClosed;    /* delete state no longer needed (?1 cut) */
-    char *zDeleteDistinct;  /* the same for the DISTINCT side table, or NULL */
-    char *zMinPane;         /* SELECT min(pane) FROM state */
-    char *zStateStats;      /* SELECT count(*), count(DISTINCT gk) FROM state */
+    char *zEmitFinal;      /* FINAL: insert closed windows (?1 first ws, ?2 last ws / ?1 wm) */
+    char *zDeleteClosed;   /* delete state no longer needed (?1 cut) */
+    char *zDeleteDistinct; /* the same for the DISTINCT side table, or NULL */
+    char *zPaneRange;      /* SELECT min(pane), max(pane) FROM state */
+    char *zStateStats;     /* SELECT count(*), count(DISTINCT gk) FROM state */
 } ksq_plan;
 
 /* Compile view zView's SELECT (already parsed) into a plan. Errors point

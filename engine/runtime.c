@@ -15,11 +15,14 @@
 #include "runtime.h"
 #include "ksqlite.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_BATCH 20000
-#define DEFAULT_BATCH_MS 50
+#define DEFAULT_BATCH_MS  50
 
 int ksq_runtime_init(ksqlite *k, char **pzErr)
 {
@@ -29,9 +32,20 @@ int ksq_runtime_init(ksqlite *k, char **pzErr)
     rt->maxBatch = DEFAULT_MAX_BATCH;
     rt->batchMs = DEFAULT_BATCH_MS;
     k->rt = rt;
+    /* Decoding threads: one per core besides the caller (KSQLITE_DECODE_THREADS
+    ** sets the total). jansson's hash seed is set before any thread uses it. */
+    json_object_seed(0);
+    long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("KSQLITE_DECODE_THREADS");
+    int nThreads = env ? atoi(env) : (int)(nCpu > 0 ? nCpu : 1);
+    if (nThreads < 1) nThreads = 1;
+    if (nThreads > KSQ_MAX_SLICES) nThreads = KSQ_MAX_SLICES;
+    if (nThreads > 1) rt->workers = ksq_workers_new(nThreads - 1);
     int rc = ksq_vtab_batch_register(k->db, k);
     if (!rc) rc = ksq_functions_register(k->db);
-    if (rc) *pzErr = sqlite3_mprintf("cannot register the engine's functions: %s", sqlite3_errmsg(k->db));
+    if (rc)
+        *pzErr =
+            sqlite3_mprintf("cannot register the engine's functions: %s", sqlite3_errmsg(k->db));
     return rc;
 }
 
@@ -41,6 +55,7 @@ void ksq_runtime_free(ksqlite *k)
     if (!rt) return;
     for (int i = 0; i < rt->nSource; i++) ksq_source_close(rt->aSource[i]);
     for (int i = 0; i < rt->nView; i++) ksq_view_free(k, rt->aView[i]);
+    ksq_workers_free(rt->workers);
     sqlite3_free(rt->aSource);
     sqlite3_free(rt->aView);
     sqlite3_free(rt);
@@ -104,7 +119,8 @@ int ksq_runtime_resume(ksqlite *k, char **pzErr)
 {
     if (!ksq_catalog_exists(k)) return SQLITE_OK;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(k->db, "SELECT name, sql FROM ksq_views ORDER BY rowid", -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(k->db, "SELECT name, sql FROM ksq_views ORDER BY rowid", -1, &st, NULL);
     if (rc) {
         *pzErr = sqlite3_mprintf("cannot read the catalog: %s", sqlite3_errmsg(k->db));
         return rc;
@@ -173,7 +189,8 @@ static int open_source(ksqlite *k, const char *zStream, ksq_source **ppSrc, char
     ksq_source *src = NULL;
     rc = ksq_source_open(k, zStream, &def, aPart, aStart, nKnown, &src, pzErr);
     if (rc) return rc; /* the source took the definition */
-    ksq_source **a = sqlite3_realloc64(rt->aSource, sizeof(ksq_source *) * (size_t)(rt->nSource + 1));
+    ksq_source **a =
+        sqlite3_realloc64(rt->aSource, sizeof(ksq_source *) * (size_t)(rt->nSource + 1));
     if (!a) {
         ksq_source_close(src);
         return SQLITE_NOMEM;
@@ -191,7 +208,8 @@ static void view_failed(ksqlite *k, ksq_view *v, const char *zErr)
     sqlite3_free(v->zError);
     v->zError = sqlite3_mprintf("%s", zErr ? zErr : "error");
     ksq_log(KSQ_LOG_ERROR, "view %s stopped: %s", v->zName, v->zError ? v->zError : "error");
-    char *zSql = sqlite3_mprintf("UPDATE ksq_views SET status = 'failed', error = %Q WHERE name = %Q", v->zError, v->zName);
+    char *zSql = sqlite3_mprintf(
+        "UPDATE ksq_views SET status = 'failed', error = %Q WHERE name = %Q", v->zError, v->zName);
     if (zSql) sqlite3_exec(k->db, zSql, 0, 0, NULL);
     sqlite3_free(zSql);
 }
@@ -206,10 +224,12 @@ static int record_dead_letters(ksqlite *k, ksq_source *src, char **pzErr)
         const ksq_event *e = &b->aEv[i];
         if (!e->zError) continue;
         if (!st) {
-            rc = sqlite3_prepare_v3(k->db,
-                                    "INSERT OR IGNORE INTO ksq_dead_letters(stream, topic, partition, offset, timestamp, "
-                                    "stage, error, key, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                                    -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+            rc = sqlite3_prepare_v3(
+                k->db,
+                "INSERT OR IGNORE INTO ksq_dead_letters(stream, topic, partition, offset, "
+                "timestamp, "
+                "stage, error, key, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
             if (rc) break;
         }
         sqlite3_bind_text(st, 1, src->zStream, -1, SQLITE_STATIC);
@@ -264,7 +284,8 @@ static int process_batch(ksqlite *k, ksq_source *src, int drain, char **pzErr)
         if (vrc == SQLITE_OK) {
             sqlite3_exec(k->db, "RELEASE ksq_view", 0, 0, NULL);
             v->commitUs[v->nCommit++ % 64] = (ksq_monotonic_ms() - t0) * 1000;
-        } else if (vrc == SQLITE_NOMEM || vrc == SQLITE_FULL || vrc == SQLITE_IOERR || vrc == SQLITE_BUSY) {
+        } else if (vrc == SQLITE_NOMEM || vrc == SQLITE_FULL || vrc == SQLITE_IOERR ||
+                   vrc == SQLITE_BUSY) {
             /* The database, not the view, is in trouble: give up the batch. */
             rc = vrc;
             *pzErr = zErr;
@@ -288,7 +309,8 @@ static int process_batch(ksqlite *k, ksq_source *src, int drain, char **pzErr)
     }
     int64_t now = ksq_now_ms();
     for (int i = 0; i < rt->nView; i++) {
-        if (strcasecmp(rt->aView[i]->zStream, src->zStream) == 0) rt->aView[i]->lastCommitWall = now;
+        if (strcasecmp(rt->aView[i]->zStream, src->zStream) == 0)
+            rt->aView[i]->lastCommitWall = now;
     }
     return SQLITE_OK;
 }
@@ -317,9 +339,11 @@ static int reload_rolled_back(ksqlite *k, char **pzErr)
         if (!v->dirtySource) continue;
         char *zSql = NULL;
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(k->db, "SELECT sql FROM ksq_views WHERE name = ?1", -1, &st, NULL)) continue;
+        if (sqlite3_prepare_v2(k->db, "SELECT sql FROM ksq_views WHERE name = ?1", -1, &st, NULL))
+            continue;
         sqlite3_bind_text(st, 1, v->zName, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) zSql = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+        if (sqlite3_step(st) == SQLITE_ROW)
+            zSql = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
         ksq_view *fresh = NULL;
         int rc = zSql ? ksq_view_load(k, v->zName, zSql, &fresh, pzErr) : SQLITE_NOMEM;
@@ -412,10 +436,10 @@ int ksqlite_view_count(ksqlite *k)
 
 /* The end of a bounded run for one stream: partitions and their offsets. */
 typedef struct run_end {
-    char *zStream;   /* the stream */
+    char *zStream; /* the stream */
     int nPart;
-    int32_t *aId;    /* partition ids */
-    int64_t *aEnd;   /* high-water marks when the run started */
+    int32_t *aId;  /* partition ids */
+    int64_t *aEnd; /* high-water marks when the run started */
 } run_end;
 
 /* Have all views of the stream reached the end offsets? */
@@ -447,7 +471,8 @@ static int run_end_init(ksqlite *k, const char *zStream, run_end *e, char **pzEr
     e->zStream = sqlite3_mprintf("%s", zStream);
     e->aId = sqlite3_malloc64(sizeof(int32_t) * (size_t)(src->nPart + 1));
     e->aEnd = sqlite3_malloc64(sizeof(int64_t) * (size_t)(src->nPart + 1));
-    ksq_partition_range *r = sqlite3_malloc64(sizeof(ksq_partition_range) * (size_t)(src->nPart + 1));
+    ksq_partition_range *r =
+        sqlite3_malloc64(sizeof(ksq_partition_range) * (size_t)(src->nPart + 1));
     if (!e->zStream || !e->aId || !e->aEnd || !r) {
         sqlite3_free(r);
         return SQLITE_NOMEM;
@@ -486,7 +511,8 @@ int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
         rc = ksq_runtime_step(k, 200, &n, pzErr);
         if (n > 0) lastProgress = ksq_monotonic_ms();
         if (!rc && ksq_monotonic_ms() - lastProgress > KSQ_STALL_TIMEOUT_MS) {
-            *pzErr = sqlite3_mprintf("no progress reading the streams for %d s", KSQ_STALL_TIMEOUT_MS / 1000);
+            *pzErr = sqlite3_mprintf("no progress reading the streams for %d s",
+                                     KSQ_STALL_TIMEOUT_MS / 1000);
             rc = SQLITE_ERROR;
         }
     }

@@ -21,18 +21,20 @@ struct rd_kafka_message_s;
 
 /* ------------------------------------------------------------------ events and batches */
 typedef struct ksq_event {
-    int32_t partition;     /* Kafka partition */
-    int64_t offset;        /* Kafka offset */
-    int64_t kafkaTs;       /* message timestamp (ms), -1 if none */
-    int64_t eventMs;       /* event time (ms); valid when zError is NULL */
-    const char *key;       /* message key (in the held message), or NULL */
+    int32_t partition; /* Kafka partition */
+    int64_t offset;    /* Kafka offset */
+    int64_t kafkaTs;   /* message timestamp (ms), -1 if none */
+    int64_t eventMs;   /* event time (ms); valid when zError is NULL */
+    const char *key;   /* message key (in the held message), or NULL */
     int nKey;
-    const char *payload;   /* raw payload (in the held message), or NULL */
+    const char *payload; /* raw payload (in the held message), or NULL */
     int nPayload;
-    ksq_value *aVal;       /* decoded columns (text in the batch's arena) */
-    const char *zError;    /* why it is a dead letter, or NULL */
-    const char *zStage;    /* "decode" or "event time" for dead letters */
+    ksq_value *aVal;    /* decoded columns (text in the batch's arena) */
+    const char *zError; /* why it is a dead letter, or NULL */
+    const char *zStage; /* "decode" or "event time" for dead letters */
 } ksq_event;
+
+#define KSQ_MAX_SLICES 8 /* decoding threads per batch, the caller's included */
 
 /* A bump allocator for one batch's text; reset between batches. */
 typedef struct ksq_arena_chunk ksq_arena_chunk;
@@ -42,39 +44,52 @@ typedef struct ksq_arena {
 } ksq_arena;
 
 typedef struct ksq_batch {
-    ksq_event *aEv;             /* events, in consumption order */
+    ksq_event *aEv; /* events, in consumption order */
     int nEv, nAlloc;
-    ksq_value *aVal;            /* nAlloc * ncol decoded values */
-    ksq_arena arena;            /* text of decoded values and errors */
+    ksq_value *aVal;                  /* nAlloc * ncol decoded values */
+    ksq_arena aArena[KSQ_MAX_SLICES]; /* text of decoded values and errors, per decoding slice */
     struct rd_kafka_message_s **aMsg; /* messages held until the batch is reset */
     int nMsg;
+    int *aData; /* indexes in aMsg of the data messages, one per event */
 } ksq_batch;
 
 /* ------------------------------------------------------------------ sources */
 typedef struct ksq_source_part {
-    int32_t id;          /* partition id */
-    int64_t hwm;         /* high-water mark last seen, -1 unknown */
-    int64_t position;    /* next offset the consumer will deliver */
-    int64_t lastMsgMs;   /* monotonic time of the last message, 0 never */
-    int64_t sinceMs;     /* monotonic time the source started */
+    int32_t id;        /* partition id */
+    int64_t hwm;       /* high-water mark last seen, -1 unknown */
+    int64_t position;  /* next offset the consumer will deliver */
+    int64_t lastMsgMs; /* monotonic time of the last message, 0 never */
+    int64_t sinceMs;   /* monotonic time the source started */
 } ksq_source_part;
 
 typedef struct ksq_source {
-    char *zStream;             /* stream name */
-    ksq_stream_def def;        /* topic, columns, options */
-    struct rd_kafka_s *rk;     /* consumer */
-    ksq_kclient client;        /* its last error */
-    void *queue;               /* rd_kafka_queue_t: its consumer queue */
-    ksq_decoder *dec;          /* decoder for def.schema */
+    char *zStream;                     /* stream name */
+    ksq_stream_def def;                /* topic, columns, options */
+    struct rd_kafka_s *rk;             /* consumer */
+    ksq_kclient client;                /* its last error */
+    void *queue;                       /* rd_kafka_queue_t: its consumer queue */
+    ksq_decoder *aDec[KSQ_MAX_SLICES]; /* a decoder per decoding slice */
+    struct ksq_workers *workers;       /* the runtime's decoding threads (not owned) */
     int nPart;
-    ksq_source_part *aPart;    /* partitions, ascending ids */
-    ksq_batch batch;           /* the last polled batch */
-    int64_t nDead;             /* dead letters seen (this run) */
-    int64_t nEvents, nBytes;   /* messages and payload bytes consumed (this run) */
+    ksq_source_part *aPart;  /* partitions, ascending ids */
+    ksq_batch batch;         /* the last polled batch */
+    int64_t nDead;           /* dead letters seen (this run) */
+    int64_t nEvents, nBytes; /* messages and payload bytes consumed (this run) */
+    int64_t lastKickMs;      /* monotonic time of the last fetcher kick */
 } ksq_source;
 
-int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, const int32_t *aPart,
-                    const int64_t *aStart, int nPart, ksq_source **ppSrc, char **pzErr);
+int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
+                    const int32_t *aPart, const int64_t *aStart, int nPart, ksq_source **ppSrc,
+                    char **pzErr);
+
+/* workers.c: threads that run slices of a job together; the caller runs
+** slice 0 and the call returns when every slice is done. */
+typedef struct ksq_workers ksq_workers;
+ksq_workers *ksq_workers_new(int nHelpers);
+int ksq_workers_count(const ksq_workers *w);
+void ksq_workers_run(ksq_workers *w, void (*xSlice)(void *pArg, int iSlice, int nSlice),
+                     void *pArg);
+void ksq_workers_free(ksq_workers *w);
 /* Poll up to maxEvents messages, waiting at most timeoutMs for the first;
 ** decodes them into src->batch (reset first). */
 int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr);
@@ -87,16 +102,16 @@ void ksq_batch_reset(ksq_batch *b);
 
 /* ------------------------------------------------------------------ watermarks */
 typedef struct ksq_wm_part {
-    int32_t id;        /* partition id */
-    int64_t next;      /* next offset this view takes */
-    int64_t maxEvent;  /* max event time seen, INT64_MIN if none */
+    int32_t id;       /* partition id */
+    int64_t next;     /* next offset this view takes */
+    int64_t maxEvent; /* max event time seen, INT64_MIN if none */
 } ksq_wm_part;
 
 typedef struct ksq_watermark {
     int nPart;
     ksq_wm_part *aPart;
-    int64_t delayMs;   /* the stream's watermark delay */
-    int64_t wm;        /* current watermark, INT64_MIN before any */
+    int64_t delayMs;      /* the stream's watermark delay */
+    int64_t wm;           /* current watermark, INT64_MIN before any */
     unsigned char *aIdle; /* per partition: excluded from the minimum */
 } ksq_watermark;
 
@@ -107,32 +122,33 @@ ksq_wm_part *ksq_wm_part_get(ksq_watermark *w, int32_t id);
 /* Note an event: raise its partition's max and the watermark. */
 void ksq_wm_observe(ksq_watermark *w, ksq_wm_part *p, int64_t eventMs);
 /* Recompute with the source's idle partitions (wall-clock). When every
-** partition is idle the watermark follows the wall clock minus the delay. */
+** partition is idle it is the larger of the most advanced partition's
+** watermark and the wall clock minus the delay. */
 void ksq_wm_refresh(ksq_watermark *w, const ksq_source *src, int64_t nowMono, int64_t nowWall);
 void ksq_wm_clear(ksq_watermark *w);
 
 /* ------------------------------------------------------------------ views */
 typedef struct ksq_view {
-    char *zName;           /* view name */
-    char *zStream;         /* the stream it reads */
-    ksq_plan plan;         /* its SQL */
-    ksq_watermark wm;      /* event time progress and offsets */
-    int64_t closedWs;      /* TUMBLE/HOP: windows starting at or before this are emitted */
-    sqlite3_stmt **aStmt;  /* prepared plan statements, by VIEW_STMT_* (may hold several) */
+    char *zName;          /* view name */
+    char *zStream;        /* the stream it reads */
+    ksq_plan plan;        /* its SQL */
+    ksq_watermark wm;     /* event time progress and offsets */
+    int64_t closedWs;     /* TUMBLE/HOP: windows starting at or before this are emitted */
+    sqlite3_stmt **aStmt; /* prepared plan statements, by VIEW_STMT_* (may hold several) */
     int *anStmt;
     int nSlot;
-    unsigned char *aTake;  /* per batch event: 1 = fed to the view */
-    int nTakeAlloc;        /* size of aTake */
-    int nTake;             /* events fed in this batch */
+    unsigned char *aTake;                    /* per batch event: 1 = fed to the view */
+    int nTakeAlloc;                          /* size of aTake */
+    int nTake;                               /* events fed in this batch */
     int64_t nEvents, nLate, nRows, nBatches; /* lifetime counters (persisted) */
-    int64_t commitUs[64];  /* recent batch durations, microseconds (ring) */
+    int64_t commitUs[64];                    /* recent batch durations, microseconds (ring) */
     int nCommit;
-    int64_t lastCommitWall; /* wall-clock ms of the last commit */
-    double rate;           /* events per second taken, over the last few seconds */
+    int64_t lastCommitWall;       /* wall-clock ms of the last commit */
+    double rate;                  /* events per second taken, over the last few seconds */
     int64_t rateStart, rateCount; /* the current rate window: start (monotonic ms), events */
-    int failed;            /* stopped by an error */
-    char *zError;          /* that error */
-    int dirtySource;       /* the view changed: its source must be reopened */
+    int failed;                   /* stopped by an error */
+    char *zError;                 /* that error */
+    int dirtySource;              /* the view changed: its source must be reopened */
 } ksq_view;
 
 /* Compile a view from its CREATE MATERIALIZED VIEW text: parse, plan,
@@ -155,15 +171,16 @@ int64_t ksq_view_lag(const ksq_view *v, const ksq_source *src);
 /* ------------------------------------------------------------------ the runtime */
 typedef struct ksq_runtime {
     int nView;
-    ksq_view **aView;        /* loaded views */
+    ksq_view **aView; /* loaded views */
     int nSource;
-    ksq_source **aSource;    /* open sources, one per stream with views */
-    volatile sig_atomic_t stop; /* ksqlite_stop() */
-    int maxBatch;            /* events per batch */
-    int batchMs;             /* longest wait for a batch */
-    ksq_batch *pCurrent;     /* the batch being processed (for vtab_batch.c) */
-    ksq_view *pCurrentView;  /* the view being fed (for vtab_batch.c) */
-    ksq_source *pCurrentSrc; /* its source */
+    ksq_source **aSource;        /* open sources, one per stream with views */
+    volatile sig_atomic_t stop;  /* ksqlite_stop() */
+    int maxBatch;                /* events per batch */
+    int batchMs;                 /* longest wait for a batch */
+    ksq_batch *pCurrent;         /* the batch being processed (for vtab_batch.c) */
+    ksq_view *pCurrentView;      /* the view being fed (for vtab_batch.c) */
+    ksq_source *pCurrentSrc;     /* its source */
+    struct ksq_workers *workers; /* threads that decode batches */
 } ksq_runtime;
 
 int ksq_runtime_init(ksqlite *k, char **pzErr);
@@ -184,8 +201,8 @@ int ksq_catalog_ensure(ksqlite *k, char **pzErr);
 int ksq_catalog_exists(ksqlite *k);
 /* Run a stream statement (its text is zSql[0..nSql)); rows (SHOW, DESCRIBE,
 ** EXPLAIN) go to xRow. Errors may carry a byte offset into zSql. */
-int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql, int (*xRow)(void *, sqlite3_stmt *),
-                     void *pArg, char **pzErr, int *pErrOff);
+int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,
+                     int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr, int *pErrOff);
 /* Register ksq_view_info(), the live figures behind SHOW VIEWS. */
 int ksq_catalog_register(sqlite3 *db, ksqlite *k);
 /* The stream definition stored for a stream, parsed. */

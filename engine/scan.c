@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define SCAN_BATCH   512 /* messages taken from librdkafka at a time */
-#define SCAN_POLL_MS 100 /* wait per poll, so interrupts are seen promptly */
+#define SCAN_POLL_MS 5   /* wait per poll: short, to notice a stalled fetcher */
 
 struct ksq_scan {
     rd_kafka_t *rk;                         /* the consumer (owned) */
@@ -30,6 +30,7 @@ struct ksq_scan {
     int nBatch, iBatch;                     /* size of aBatch and next index in it */
     rd_kafka_message_t *pCur;               /* message handed out last (freed on next) */
     int64_t lastProgressMs;                 /* monotonic time of the last useful event */
+    int64_t lastKickMs;                     /* monotonic time of the last fetcher kick */
 };
 
 static int range_index(ksq_scan *scan, int32_t partition)
@@ -135,6 +136,20 @@ static int scan_accept(ksq_scan *scan, rd_kafka_message_t *m, char **pzErr)
     return 1;
 }
 
+/* Nothing came though ranges are pending: wake a stalled fetcher. */
+static void scan_kick(ksq_scan *scan)
+{
+    int32_t aLag[256];
+    int nLag = 0;
+    int64_t now = ksq_monotonic_ms();
+    if (now - scan->lastKickMs < 20) return;
+    for (int i = 0; i < scan->nRange && nLag < 256; i++) {
+        if (!scan->aDone[i]) aLag[nLag++] = scan->aRange[i].partition;
+    }
+    scan->lastKickMs = now;
+    ksq_meta_kick(scan->rk, scan->zTopic, aLag, nLag);
+}
+
 int ksq_scan_next(ksq_scan *scan, const rd_kafka_message_t **ppMsg,
                   volatile sig_atomic_t *pInterrupt, char **pzErr)
 {
@@ -163,6 +178,7 @@ int ksq_scan_next(ksq_scan *scan, const rd_kafka_message_t **ppMsg,
             rd_kafka_consume_batch_queue(scan->queue, SCAN_POLL_MS, scan->aBatch, SCAN_BATCH);
         scan->nBatch = n < 0 ? 0 : (int)n;
         scan->iBatch = 0;
+        if (scan->nBatch == 0) scan_kick(scan);
         if (scan->nBatch == 0 && ksq_monotonic_ms() - scan->lastProgressMs > KSQ_STALL_TIMEOUT_MS) {
             int i = 0;
             while (i < scan->nRange && scan->aDone[i]) i++;

@@ -72,7 +72,7 @@ void ksq_batch_reset(ksq_batch *b)
     for (int i = 0; i < b->nMsg; i++) rd_kafka_message_destroy(b->aMsg[i]);
     b->nMsg = 0;
     b->nEv = 0;
-    arena_reset(&b->arena);
+    for (int i = 0; i < KSQ_MAX_SLICES; i++) arena_reset(&b->aArena[i]);
 }
 
 static void batch_free(ksq_batch *b)
@@ -81,7 +81,8 @@ static void batch_free(ksq_batch *b)
     sqlite3_free(b->aEv);
     sqlite3_free(b->aVal);
     sqlite3_free(b->aMsg);
-    arena_free(&b->arena);
+    sqlite3_free(b->aData);
+    for (int i = 0; i < KSQ_MAX_SLICES; i++) arena_free(&b->aArena[i]);
     memset(b, 0, sizeof *b);
 }
 
@@ -98,6 +99,9 @@ static int batch_reserve(ksq_batch *b, int n, int ncol)
     rd_kafka_message_t **msg = sqlite3_realloc64(b->aMsg, sizeof(rd_kafka_message_t *) * (size_t)n);
     if (!msg) return SQLITE_NOMEM;
     b->aMsg = msg;
+    int *data = sqlite3_realloc64(b->aData, sizeof(int) * (size_t)n);
+    if (!data) return SQLITE_NOMEM;
+    b->aData = data;
     b->nAlloc = n;
     return SQLITE_OK;
 }
@@ -111,8 +115,9 @@ int ksq_source_part_index(const ksq_source *src, int32_t id)
     return -1;
 }
 
-int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, const int32_t *aKnown,
-                    const int64_t *aStart, int nKnown, ksq_source **ppSrc, char **pzErr)
+int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
+                    const int32_t *aKnown, const int64_t *aStart, int nKnown, ksq_source **ppSrc,
+                    char **pzErr)
 {
     ksq_source *src = sqlite3_malloc(sizeof *src);
     if (!src) return SQLITE_NOMEM;
@@ -122,9 +127,16 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, 
     int32_t *aPart = NULL;
     int nPart = 0;
     int rc = src->zStream ? SQLITE_OK : SQLITE_NOMEM;
-    if (!rc) rc = ksq_decoder_new(&src->def.schema, &src->dec);
-    if (!rc) rc = ksq_kafka_consumer_new(&src->def.opts, k->zDefaultBrokers, &src->client, &src->rk, pzErr);
-    if (!rc) rc = ksq_meta_partitions(src->rk, &src->client, src->def.zTopic, KSQ_META_TIMEOUT_MS, &aPart, &nPart, pzErr);
+    src->workers = k->rt ? k->rt->workers : NULL;
+    for (int i = 0; i < ksq_workers_count(src->workers) && i < KSQ_MAX_SLICES && !rc; i++) {
+        rc = ksq_decoder_new(&src->def.schema, &src->aDec[i]);
+    }
+    if (!rc)
+        rc = ksq_kafka_consumer_new(&src->def.opts, k->zDefaultBrokers, &src->client, &src->rk,
+                                    pzErr);
+    if (!rc)
+        rc = ksq_meta_partitions(src->rk, &src->client, src->def.zTopic, KSQ_META_TIMEOUT_MS,
+                                 &aPart, &nPart, pzErr);
     if (!rc) {
         src->aPart = sqlite3_malloc64(sizeof(ksq_source_part) * (size_t)(nPart + 1));
         if (!src->aPart) rc = SQLITE_NOMEM;
@@ -149,7 +161,8 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def, 
         rd_kafka_resp_err_t err = rd_kafka_assign(src->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         if (err) {
-            *pzErr = sqlite3_mprintf("cannot read topic '%s': %s", src->def.zTopic, rd_kafka_err2str(err));
+            *pzErr = sqlite3_mprintf("cannot read topic '%s': %s", src->def.zTopic,
+                                     rd_kafka_err2str(err));
             rc = SQLITE_ERROR;
         }
         src->queue = rd_kafka_queue_get_consumer(src->rk);
@@ -172,7 +185,7 @@ void ksq_source_close(ksq_source *src)
         rd_kafka_consumer_close(src->rk);
         rd_kafka_destroy(src->rk);
     }
-    ksq_decoder_free(src->dec);
+    for (int i = 0; i < KSQ_MAX_SLICES; i++) ksq_decoder_free(src->aDec[i]);
     ksq_stream_def_clear(&src->def);
     sqlite3_free(src->aPart);
     sqlite3_free(src->zStream);
@@ -188,17 +201,19 @@ int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono)
 }
 
 /* Mark ev a dead letter with a message kept in the arena. */
-static void dead(ksq_batch *b, ksq_event *ev, const char *zStage, const char *zMsg)
+static void dead(ksq_arena *arena, ksq_event *ev, const char *zStage, const char *zMsg)
 {
     ev->zStage = zStage;
-    ev->zError = arena_copy(&b->arena, zMsg, strlen(zMsg));
+    ev->zError = arena_copy(arena, zMsg, strlen(zMsg));
     if (!ev->zError) ev->zError = "out of memory";
 }
 
-/* Decode one message into an event. */
-static int decode_message(ksq_source *src, const rd_kafka_message_t *m, ksq_event *ev, int64_t nowWall)
+/* Decode one message into event number iEv, with a slice's decoder and arena. */
+static int decode_message(ksq_source *src, const rd_kafka_message_t *m, int iEv, ksq_decoder *dec,
+                          ksq_arena *arena, int64_t nowWall)
 {
     ksq_batch *b = &src->batch;
+    ksq_event *ev = &b->aEv[iEv];
     const ksq_stream_def *def = &src->def;
     const ksq_schema *schema = &def->schema;
     memset(ev, 0, sizeof *ev);
@@ -209,36 +224,81 @@ static int decode_message(ksq_source *src, const rd_kafka_message_t *m, ksq_even
     ev->nKey = (int)m->key_len;
     ev->payload = m->payload;
     ev->nPayload = (int)m->len;
-    ev->aVal = &b->aVal[(size_t)b->nEv * (size_t)(schema->ncol + 1)];
-    int rc = ksq_decode(src->dec, m->payload, m->len, ~0ULL, ev->aVal);
+    ev->aVal = &b->aVal[(size_t)iEv * (size_t)(schema->ncol + 1)];
+    int rc = ksq_decode(dec, m->payload, m->len, ~0ULL, ev->aVal);
     if (rc == SQLITE_NOMEM) return rc;
     int ts = schema->ts_col;
     int haveTime = ts >= 0 ? ev->aVal[ts].type == SQLITE_INTEGER : ev->kafkaTs >= 0;
     if (rc != SQLITE_OK && (!def->onErrorNull || !haveTime)) {
-        dead(b, ev, "decode", ksq_decoder_error(src->dec));
+        dead(arena, ev, "decode", ksq_decoder_error(dec));
         return SQLITE_OK;
     }
     if (!haveTime) {
-        dead(b, ev, "event time", "the message has no event time");
+        dead(arena, ev, "event time", "the message has no event time");
         return SQLITE_OK;
     }
     ev->eventMs = ts >= 0 ? ev->aVal[ts].u.i : ev->kafkaTs;
     if (def->maxFutureMs > 0 && ev->eventMs > nowWall + def->maxFutureMs) {
         char t[KSQ_TIME_TEXT_LEN + 1], msg[160];
         ksq_time_format(ev->eventMs, t);
-        snprintf(msg, sizeof msg, "event time %s is more than max_future ahead of the wall clock", t);
-        dead(b, ev, "event time", msg);
+        snprintf(msg, sizeof msg, "event time %s is more than max_future ahead of the wall clock",
+                 t);
+        dead(arena, ev, "event time", msg);
         return SQLITE_OK;
     }
     /* Text values point into the decoder; keep them in the batch. */
     for (int c = 0; c < schema->ncol; c++) {
         ksq_value *v = &ev->aVal[c];
         if (v->type != SQLITE_TEXT) continue;
-        const char *z = arena_copy(&b->arena, v->u.z, (size_t)v->n);
+        const char *z = arena_copy(arena, v->u.z, (size_t)v->n);
         if (!z) return SQLITE_NOMEM;
         v->u.z = z;
     }
     return SQLITE_OK;
+}
+
+/* Nothing came though some partition has data still to read: the fetcher is
+** stalled on a full queue; wake it (at most every 20 ms). */
+static void kick_if_starving(ksq_source *src)
+{
+    int32_t aLag[256];
+    int nLag = 0;
+    int64_t now = ksq_monotonic_ms();
+    if (now - src->lastKickMs < 20) return;
+    for (int i = 0; i < src->nPart && nLag < 256; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(src->rk, src->def.zTopic, src->aPart[i].id, &lo, &hi) !=
+            0)
+            continue;
+        if (hi > src->aPart[i].position && src->aPart[i].position >= 0)
+            aLag[nLag++] = src->aPart[i].id;
+    }
+    if (nLag > 0) {
+        src->lastKickMs = now;
+        ksq_meta_kick(src->rk, src->def.zTopic, aLag, nLag);
+    }
+}
+
+/* Arguments of a parallel decode: each slice decodes a share of aData. */
+typedef struct decode_job {
+    ksq_source *src;
+    int64_t nowWall;
+    int rc[KSQ_MAX_SLICES]; /* result per slice */
+} decode_job;
+
+static void decode_slice(void *pArg, int iSlice, int nSlice)
+{
+    decode_job *job = pArg;
+    ksq_source *src = job->src;
+    ksq_batch *b = &src->batch;
+    int n = b->nEv;
+    int from = (int)((int64_t)n * iSlice / nSlice), to = (int)((int64_t)n * (iSlice + 1) / nSlice);
+    int rc = SQLITE_OK;
+    for (int j = from; j < to && !rc; j++) {
+        rc = decode_message(src, b->aMsg[b->aData[j]], j, src->aDec[iSlice], &b->aArena[iSlice],
+                            job->nowWall);
+    }
+    job->rc[iSlice] = rc;
 }
 
 int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
@@ -247,19 +307,29 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
     ksq_batch_reset(b);
     int rc = batch_reserve(b, maxEvents, src->def.schema.ncol);
     if (rc) return rc;
-    int64_t nowWall = ksq_now_ms(), nowMono = ksq_monotonic_ms();
+    int64_t nowMono = ksq_monotonic_ms();
     int64_t deadline = nowMono + timeoutMs;
-    int wait = timeoutMs;
+    int wait = timeoutMs < 5 ? timeoutMs : 5;
+    /* Take messages: data messages become events; the rest update state. */
     while (b->nEv < maxEvents) {
-        ssize_t n = rd_kafka_consume_batch_queue(src->queue, wait, b->aMsg + b->nMsg, (size_t)(maxEvents - b->nMsg));
-        if (n <= 0) break;
+        ssize_t n = rd_kafka_consume_batch_queue(src->queue, wait, b->aMsg + b->nMsg,
+                                                 (size_t)(maxEvents - b->nMsg));
+        if (n <= 0) {
+            if (b->nEv > 0) break;
+            kick_if_starving(src);
+            int64_t left = deadline - ksq_monotonic_ms();
+            if (left <= 0) break;
+            wait = left < 5 ? (int)left : 5;
+            continue;
+        }
         nowMono = ksq_monotonic_ms();
         for (ssize_t j = 0; j < n; j++) {
             rd_kafka_message_t *m = b->aMsg[b->nMsg + j];
             int pi = ksq_source_part_index(src, m->partition);
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    snprintf(src->client.zLastError, sizeof src->client.zLastError, "%s", rd_kafka_message_errstr(m));
+                    snprintf(src->client.zLastError, sizeof src->client.zLastError, "%s",
+                             rd_kafka_message_errstr(m));
                     ksq_log(KSQ_LOG_WARN, "stream %s: %s", src->zStream, src->client.zLastError);
                 } else if (pi >= 0) {
                     src->aPart[pi].position = m->offset;
@@ -270,30 +340,40 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
                 src->aPart[pi].position = m->offset + 1;
                 src->aPart[pi].lastMsgMs = nowMono;
             }
-            rc = decode_message(src, m, &b->aEv[b->nEv], nowWall);
-            if (rc) break;
+            b->aData[b->nEv++] = b->nMsg + (int)j;
             src->nEvents++;
             src->nBytes += (int64_t)m->len;
-            if (b->aEv[b->nEv].zError) src->nDead++;
-            b->nEv++;
         }
         b->nMsg += (int)n;
-        if (rc) break;
-        /* Take what is already there, but do not wait again past the deadline. */
-        int64_t left = deadline - ksq_monotonic_ms();
+        /* Take what is already there without waiting again. */
         wait = 0;
-        if (b->nEv == 0 && left > 0) wait = (int)left;
         if (b->nEv > 0 && n < 64) break;
     }
+    /* Decode on every core; small batches are not worth the hand-over. */
+    decode_job job;
+    memset(&job, 0, sizeof job);
+    job.src = src;
+    job.nowWall = ksq_now_ms();
+    if (b->nEv >= 512 && src->workers) {
+        ksq_workers_run(src->workers, decode_slice, &job);
+    } else if (b->nEv > 0) {
+        decode_slice(&job, 0, 1);
+    }
+    for (int i = 0; i < KSQ_MAX_SLICES; i++) {
+        if (job.rc[i]) rc = job.rc[i];
+    }
+    for (int i = 0; i < b->nEv; i++) src->nDead += b->aEv[i].zError != NULL;
     /* Cached high-water marks: no request is made. */
     for (int i = 0; i < src->nPart; i++) {
         int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(src->rk, src->def.zTopic, src->aPart[i].id, &lo, &hi) == 0 && hi >= 0) {
+        if (rd_kafka_get_watermark_offsets(src->rk, src->def.zTopic, src->aPart[i].id, &lo, &hi) ==
+                0 &&
+            hi >= 0) {
             src->aPart[i].hwm = hi;
-            if (src->aPart[i].position < 0 && hi == lo) src->aPart[i].position = hi; /* empty partition */
+            if (src->aPart[i].position < 0 && hi == lo)
+                src->aPart[i].position = hi; /* empty partition */
         }
     }
-    if (rc == SQLITE_NOMEM) return rc;
     (void)pzErr;
     return rc;
 }

@@ -30,6 +30,7 @@ enum {
     SLOT_EMIT_FINAL,
     SLOT_DELETE_CLOSED,
     SLOT_DELETE_DISTINCT,
+    SLOT_PANE_RANGE,
     SLOT_LATE,
     SLOT_SAVE_PART,
     SLOT_SAVE_STATE,
@@ -37,8 +38,8 @@ enum {
 };
 
 #define MAX_PER_SLOT 4
-#define FAR_FUTURE (INT64_MAX / 4)
-#define FAR_PAST (INT64_MIN / 4)
+#define FAR_FUTURE   (INT64_MAX / 4)
+#define FAR_PAST     (INT64_MIN / 4)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -72,15 +73,18 @@ static char *explain_error(ksq_view *v, const char *zMsg, int isFinal, const ksq
         const char *dot = strrchr(zCol, '.');
         const char *zBare = dot ? dot + 1 : zCol;
         int inStream = 0;
-        for (int i = 0; schema && i < schema->ncol; i++) inStream |= strcasecmp(schema->cols[i].name, zBare) == 0;
+        for (int i = 0; schema && i < schema->ncol; i++)
+            inStream |= strcasecmp(schema->cols[i].name, zBare) == 0;
         if (isFinal && (inStream || v->plan.kind == KSQ_VIEW_AGGREGATE)) {
-            return sqlite3_mprintf("column %s must appear in GROUP BY or inside an aggregate function", zCol);
+            return sqlite3_mprintf(
+                "column %s must appear in GROUP BY or inside an aggregate function", zCol);
         }
         sqlite3_str *s = sqlite3_str_new(NULL);
         sqlite3_str_appendf(s, "no such column: %s", zCol);
         if (schema) {
             sqlite3_str_appendf(s, " (stream %s has", v->zStream);
-            for (int i = 0; i < schema->ncol; i++) sqlite3_str_appendf(s, "%s %s", i ? "," : "", schema->cols[i].name);
+            for (int i = 0; i < schema->ncol; i++)
+                sqlite3_str_appendf(s, "%s %s", i ? "," : "", schema->cols[i].name);
             sqlite3_str_appendall(s, ")");
         }
         return sqlite3_str_finish(s);
@@ -89,8 +93,8 @@ static char *explain_error(ksq_view *v, const char *zMsg, int isFinal, const ksq
 }
 
 /* Prepare every statement of zSql into slot. */
-static int prep_slot(ksqlite *k, ksq_view *v, int slot, const char *zSql, int isFinal, const ksq_schema *schema,
-                     char **pzErr, int *pErrOff, const char *zSelect)
+static int prep_slot(ksqlite *k, ksq_view *v, int slot, const char *zSql, int isFinal,
+                     const ksq_schema *schema, char **pzErr, int *pErrOff, const char *zSelect)
 {
     const char *z = zSql;
     if (!zSql) return SQLITE_OK;
@@ -124,7 +128,8 @@ static int prep_slot(ksqlite *k, ksq_view *v, int slot, const char *zSql, int is
 
 /* Run the statements of a slot with up to two integer parameters; adds the
 ** rows they changed to *pnChanged (if not NULL). */
-static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, int64_t *pnChanged, char **pzErr)
+static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, int64_t *pnChanged,
+                    char **pzErr)
 {
     for (int i = 0; i < v->anStmt[slot]; i++) {
         sqlite3_stmt *st = v->aStmt[slot * MAX_PER_SLOT + i];
@@ -132,7 +137,8 @@ static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, i
         if (np >= 1) sqlite3_bind_int64(st, 1, a1);
         if (np >= 2) sqlite3_bind_int64(st, 2, a2);
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        }
         if (rc != SQLITE_DONE) {
             *pzErr = sqlite3_mprintf("view %s: %s", v->zName, sqlite3_errmsg(k->db));
             sqlite3_reset(st);
@@ -149,8 +155,9 @@ static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, i
 static int load_progress(ksqlite *k, ksq_view *v)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(k->db, "SELECT partition, next_offset, max_event_ms FROM ksq_progress WHERE view = ?1",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        k->db, "SELECT partition, next_offset, max_event_ms FROM ksq_progress WHERE view = ?1", -1,
+        &st, NULL);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, v->zName, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -160,16 +167,21 @@ static int load_progress(ksqlite *k, ksq_view *v)
             return SQLITE_NOMEM;
         }
         p->next = sqlite3_column_int64(st, 1);
-        p->maxEvent = sqlite3_column_type(st, 2) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 2);
+        p->maxEvent =
+            sqlite3_column_type(st, 2) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
-    rc = sqlite3_prepare_v2(k->db, "SELECT watermark, closed_ws, events, late, rows, batches FROM ksq_view_state WHERE view = ?1",
+    rc = sqlite3_prepare_v2(k->db,
+                            "SELECT watermark, closed_ws, events, late, rows, batches FROM "
+                            "ksq_view_state WHERE view = ?1",
                             -1, &st, NULL);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, v->zName, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        v->wm.wm = sqlite3_column_type(st, 0) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 0);
-        v->closedWs = sqlite3_column_type(st, 1) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 1);
+        v->wm.wm =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 0);
+        v->closedWs =
+            sqlite3_column_type(st, 1) == SQLITE_NULL ? KSQ_NO_TIME : sqlite3_column_int64(st, 1);
         v->nEvents = sqlite3_column_int64(st, 2);
         v->nLate = sqlite3_column_int64(st, 3);
         v->nRows = sqlite3_column_int64(st, 4);
@@ -237,8 +249,8 @@ static int find_stream(const ksq_select *sel, const stream_list *l)
     return -1;
 }
 
-int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create, ksq_view **ppView, char **pzErr,
-                     int *pErrOff)
+int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create, ksq_view **ppView,
+                     char **pzErr, int *pErrOff)
 {
     ksq_stmt stmt;
     ksq_select sel;
@@ -265,7 +277,8 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
 
     rc = ksq_stmt_parse(zSql, (int)strlen(zSql), &stmt, pzErr, pErrOff);
     if (!rc && stmt.kind != KSQ_STMT_CREATE_VIEW) {
-        *pzErr = sqlite3_mprintf("the stored definition of view %s is not CREATE MATERIALIZED VIEW", zName);
+        *pzErr = sqlite3_mprintf("the stored definition of view %s is not CREATE MATERIALIZED VIEW",
+                                 zName);
         rc = SQLITE_CORRUPT;
         goto done_stmt;
     }
@@ -276,27 +289,31 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
     if (rc) goto done_stmt;
     int si = find_stream(&sel, &streams);
     if (si < 0) {
-        *pzErr = sqlite3_mprintf("a continuous view reads a stream: none of FROM is a stream (see SHOW STREAMS; "
-                                 "CREATE STREAM makes one)");
+        *pzErr = sqlite3_mprintf(
+            "a continuous view reads a stream: none of FROM is a stream (see SHOW STREAMS; "
+            "CREATE STREAM makes one)");
         *pErrOff = sel.from.start < sel.toks.n ? sel.toks.a[sel.from.start].off : 0;
         rc = SQLITE_ERROR;
         goto done_stmt;
     }
     v->zStream = sqlite3_mprintf("%s", streams.azName[si]);
-    ksq_plan_stream ps = {streams.azName[si], streams.azTime[si], (const char *const *)streams.azName, streams.n};
-    rc = ksq_plan_build(zName, &sel, stmt.emit, &ps, &v->plan, pzErr, pErrOff);
+    rc = v->zStream ? ksq_catalog_stream(k, v->zStream, &def, pzErr) : SQLITE_NOMEM;
     if (rc) goto done_stmt;
-    rc = ksq_catalog_stream(k, v->zStream, &def, pzErr);
+    ksq_plan_stream ps = {streams.azName[si], streams.azTime[si],
+                          (const char *const *)streams.azName, streams.n, &def.schema};
+    rc = ksq_plan_build(zName, &sel, stmt.emit, &ps, &v->plan, pzErr, pErrOff);
     if (rc) goto done_stmt;
     v->wm.delayMs = def.watermarkMs;
 
     /* The batch table and the staging tables live in temp: per connection. */
     char *zCols = ksq_schema_text(&def.schema);
     const char *zTs = def.schema.ts_col >= 0 ? def.schema.cols[def.schema.ts_col].name : NULL;
-    char *zBatch = zCols ? sqlite3_mprintf("CREATE VIRTUAL TABLE IF NOT EXISTS temp.\"ksq_b_%w\" USING ksq_batch(view=%Q, "
-                                           "columns=%Q%s%Q)",
-                                           zName, zName, zCols, zTs ? ", timestamp=" : "", zTs ? zTs : "")
-                         : NULL;
+    char *zBatch =
+        zCols ? sqlite3_mprintf(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.\"ksq_b_%w\" USING ksq_batch(view=%Q, "
+                    "columns=%Q%s%Q)",
+                    zName, zName, zCols, zTs ? ", timestamp=" : "", zTs ? zTs : "")
+              : NULL;
     sqlite3_free(zCols);
     rc = zBatch ? sqlite3_exec(k->db, zBatch, 0, 0, pzErr) : SQLITE_NOMEM;
     sqlite3_free(zBatch);
@@ -311,7 +328,8 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
         if (!rc) {
             rc = sqlite3_exec(k->db, v->plan.zCreateResult, 0, 0, NULL);
             if (rc) {
-                *pzErr = explain_error(v, sqlite3_errmsg(k->db), v->plan.kind == KSQ_VIEW_AGGREGATE, &def.schema);
+                *pzErr = explain_error(v, sqlite3_errmsg(k->db), v->plan.kind == KSQ_VIEW_AGGREGATE,
+                                       &def.schema);
                 const char *pfx = "no such column: ", *msg = sqlite3_errmsg(k->db);
                 if (strncmp(msg, pfx, strlen(pfx)) == 0) {
                     const char *dot = strrchr(msg + strlen(pfx), '.');
@@ -324,34 +342,61 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
     const ksq_plan *p = &v->plan;
     const char *zSel = stmt.zSelect;
     rc = prep_slot(k, v, SLOT_FEED, p->zFeed, 0, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_FEED_DISTINCT, p->zFeedDistinct, 0, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_SESSION_MOVE, p->zSessionMove, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_SESSION_MERGE, p->zSessionMerge, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_SESSION_CLEAR, p->zSessionClear, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_CHANGES_DELETE, p->zChangesDelete, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_CHANGES_INSERT, p->zChangesInsert, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_CHANGES_RESET, p->zChangesReset, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_EMIT_FINAL, p->zEmitFinal, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_DELETE_CLOSED, p->zDeleteClosed, 1, &def.schema, pzErr, pErrOff, zSel);
-    if (!rc) rc = prep_slot(k, v, SLOT_DELETE_DISTINCT, p->zDeleteDistinct, 1, &def.schema, pzErr, pErrOff, zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_FEED_DISTINCT, p->zFeedDistinct, 0, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_SESSION_MOVE, p->zSessionMove, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_SESSION_MERGE, p->zSessionMerge, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_SESSION_CLEAR, p->zSessionClear, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_CHANGES_DELETE, p->zChangesDelete, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_CHANGES_INSERT, p->zChangesInsert, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_CHANGES_RESET, p->zChangesReset, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_EMIT_FINAL, p->zEmitFinal, 1, &def.schema, pzErr, pErrOff, zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_DELETE_CLOSED, p->zDeleteClosed, 1, &def.schema, pzErr, pErrOff,
+                       zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_PANE_RANGE, p->zPaneRange, 1, &def.schema, pzErr, pErrOff, zSel);
+    if (!rc)
+        rc = prep_slot(k, v, SLOT_DELETE_DISTINCT, p->zDeleteDistinct, 1, &def.schema, pzErr,
+                       pErrOff, zSel);
     if (!rc) {
         rc = prep_slot(k, v, SLOT_LATE,
-                       "INSERT OR IGNORE INTO ksq_late(view, stream, topic, partition, offset, event_time, watermark, "
+                       "INSERT OR IGNORE INTO ksq_late(view, stream, topic, partition, offset, "
+                       "event_time, watermark, "
                        "payload) VALUES (?1, ?2, ?3, ?4, ?5, ksq_time(?6), ksq_time(?7), ?8)",
                        0, NULL, pzErr, NULL, NULL);
     }
     if (!rc) {
-        rc = prep_slot(k, v, SLOT_SAVE_PART,
-                       "INSERT INTO ksq_progress(view, partition, next_offset, max_event_ms) VALUES (?1, ?2, ?3, ?4) "
-                       "ON CONFLICT (view, partition) DO UPDATE SET next_offset = excluded.next_offset, "
-                       "max_event_ms = excluded.max_event_ms",
-                       0, NULL, pzErr, NULL, NULL);
+        rc = prep_slot(
+            k, v, SLOT_SAVE_PART,
+            "INSERT INTO ksq_progress(view, partition, next_offset, max_event_ms) VALUES (?1, ?2, "
+            "?3, ?4) "
+            "ON CONFLICT (view, partition) DO UPDATE SET next_offset = excluded.next_offset, "
+            "max_event_ms = excluded.max_event_ms",
+            0, NULL, pzErr, NULL, NULL);
     }
     if (!rc) {
         rc = prep_slot(k, v, SLOT_SAVE_STATE,
-                       "INSERT INTO ksq_view_state(view, watermark, closed_ws, events, late, rows, batches, updated) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (view) DO UPDATE SET watermark = excluded.watermark, "
-                       "closed_ws = excluded.closed_ws, events = excluded.events, late = excluded.late, rows = excluded.rows, "
+                       "INSERT INTO ksq_view_state(view, watermark, closed_ws, events, late, rows, "
+                       "batches, updated) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (view) DO UPDATE SET "
+                       "watermark = excluded.watermark, "
+                       "closed_ws = excluded.closed_ws, events = excluded.events, late = "
+                       "excluded.late, rows = excluded.rows, "
                        "batches = excluded.batches, updated = excluded.updated",
                        0, NULL, pzErr, NULL, NULL);
     }
@@ -428,10 +473,28 @@ static int record_late(ksqlite *k, ksq_view *v, ksq_source *src, const ksq_event
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        *pzErr = sqlite3_mprintf("view %s: cannot record a late event: %s", v->zName, sqlite3_errmsg(k->db));
+        *pzErr = sqlite3_mprintf("view %s: cannot record a late event: %s", v->zName,
+                                 sqlite3_errmsg(k->db));
         return rc;
     }
     return SQLITE_OK;
+}
+
+/* The smallest and largest pane in the view's state: SQLITE_DONE when the
+** state is empty. */
+static int pane_range(ksqlite *k, ksq_view *v, int64_t *pLo, int64_t *pHi, char **pzErr)
+{
+    sqlite3_stmt *st = v->aStmt[SLOT_PANE_RANGE * MAX_PER_SLOT];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? SQLITE_DONE : SQLITE_OK;
+        *pLo = sqlite3_column_int64(st, 0);
+        *pHi = sqlite3_column_int64(st, 1);
+    } else {
+        *pzErr = sqlite3_mprintf("view %s: %s", v->zName, sqlite3_errmsg(k->db));
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* Emit and drop the windows the watermark has passed. */
@@ -441,7 +504,8 @@ static int close_windows(ksqlite *k, ksq_view *v, char **pzErr)
     int64_t wm = v->wm.wm;
     int final = p->emit == KSQ_EMIT_FINAL;
     int rc = SQLITE_OK;
-    if (wm == KSQ_NO_TIME || p->kind != KSQ_VIEW_AGGREGATE || p->winKind == KSQ_WIN_NONE) return SQLITE_OK;
+    if (wm == KSQ_NO_TIME || p->kind != KSQ_VIEW_AGGREGATE || p->winKind == KSQ_WIN_NONE)
+        return SQLITE_OK;
     if (p->winKind == KSQ_WIN_SESSION) {
         if (final) rc = run_slot(k, v, SLOT_EMIT_FINAL, wm, 0, &v->nRows, pzErr);
         if (!rc) rc = run_slot(k, v, SLOT_DELETE_CLOSED, wm, 0, NULL, pzErr);
@@ -451,7 +515,25 @@ static int close_windows(ksqlite *k, ksq_view *v, char **pzErr)
     int64_t lastWs = floor_div(wm - p->sizeMs, p->slideMs) * p->slideMs;
     if (v->closedWs != KSQ_NO_TIME && lastWs <= v->closedWs) return SQLITE_OK;
     int64_t firstWs = v->closedWs == KSQ_NO_TIME ? FAR_PAST : v->closedWs + p->slideMs;
-    if (final) rc = run_slot(k, v, SLOT_EMIT_FINAL, firstWs, lastWs, &v->nRows, pzErr);
+    int64_t emitLast = lastWs;
+    if (final && p->winKind == KSQ_WIN_HOP) {
+        /* The HOP emit enumerates window starts: bound them by the windows
+        ** that hold a pane of the state, so a drain does not walk to the end
+        ** of time. */
+        int64_t lo = 0, hi = 0;
+        rc = pane_range(k, v, &lo, &hi, pzErr);
+        if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+            emitLast = firstWs - 1; /* no state: nothing to emit */
+        } else if (!rc) {
+            int64_t firstHolding = floor_div(lo - p->sizeMs, p->slideMs) * p->slideMs + p->slideMs;
+            int64_t lastHolding = floor_div(hi, p->slideMs) * p->slideMs;
+            if (firstWs < firstHolding) firstWs = firstHolding;
+            if (emitLast > lastHolding) emitLast = lastHolding;
+        }
+    }
+    if (final && !rc && firstWs <= emitLast)
+        rc = run_slot(k, v, SLOT_EMIT_FINAL, firstWs, emitLast, &v->nRows, pzErr);
     if (!rc) rc = run_slot(k, v, SLOT_DELETE_CLOSED, lastWs + p->slideMs, 0, NULL, pzErr);
     if (!rc) rc = run_slot(k, v, SLOT_DELETE_DISTINCT, lastWs + p->slideMs, 0, NULL, pzErr);
     if (!rc) v->closedWs = lastWs;
@@ -503,7 +585,8 @@ int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, char **pzErr)
         rt->pCurrentSrc = NULL;
         v->nEvents += v->nTake;
     }
-    if (!rc && v->plan.emit == KSQ_EMIT_CHANGES && v->plan.kind == KSQ_VIEW_AGGREGATE && v->nTake > 0) {
+    if (!rc && v->plan.emit == KSQ_EMIT_CHANGES && v->plan.kind == KSQ_VIEW_AGGREGATE &&
+        v->nTake > 0) {
         rc = run_slot(k, v, SLOT_CHANGES_DELETE, 0, 0, NULL, pzErr);
         if (!rc) rc = run_slot(k, v, SLOT_CHANGES_INSERT, 0, 0, &v->nRows, pzErr);
         if (!rc) rc = run_slot(k, v, SLOT_CHANGES_RESET, 0, 0, NULL, pzErr);
@@ -546,7 +629,8 @@ int ksq_view_save(ksqlite *k, ksq_view *v, char **pzErr)
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
-            *pzErr = sqlite3_mprintf("view %s: cannot save progress: %s", v->zName, sqlite3_errmsg(k->db));
+            *pzErr = sqlite3_mprintf("view %s: cannot save progress: %s", v->zName,
+                                     sqlite3_errmsg(k->db));
             return rc;
         }
     }
@@ -570,7 +654,8 @@ int ksq_view_save(ksqlite *k, ksq_view *v, char **pzErr)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        *pzErr = sqlite3_mprintf("view %s: cannot save progress: %s", v->zName, sqlite3_errmsg(k->db));
+        *pzErr =
+            sqlite3_mprintf("view %s: cannot save progress: %s", v->zName, sqlite3_errmsg(k->db));
         return rc;
     }
     return SQLITE_OK;

@@ -17,17 +17,28 @@
 #include <string.h>
 #include <strings.h>
 
-enum { BH_PARTITION, BH_OFFSET, BH_TIMESTAMP, BH_KEY, BH_VALUE, BH_ERROR, BH_EVENT_MS, BH_PANE, BH_COUNT };
+enum {
+    BH_PARTITION,
+    BH_OFFSET,
+    BH_TIMESTAMP,
+    BH_KEY,
+    BH_VALUE,
+    BH_ERROR,
+    BH_EVENT_MS,
+    BH_PANE,
+    BH_COUNT
+};
 static const char *const batch_hidden[BH_COUNT] = {
-    "_partition INTEGER HIDDEN", "_offset INTEGER HIDDEN", "_timestamp INTEGER HIDDEN", "_key TEXT HIDDEN",
-    "_value TEXT HIDDEN",        "_error TEXT HIDDEN",     "_event_ms INTEGER HIDDEN", "_pane INTEGER HIDDEN",
+    "_partition INTEGER HIDDEN", "_offset INTEGER HIDDEN", "_timestamp INTEGER HIDDEN",
+    "_key TEXT HIDDEN",          "_value TEXT HIDDEN",     "_error TEXT HIDDEN",
+    "_event_ms INTEGER HIDDEN",  "_pane INTEGER HIDDEN",
 };
 
 typedef struct batch_vtab {
-    sqlite3_vtab base;  /* base class: must be first */
-    ksqlite *k;         /* the engine: its runtime knows the current batch */
-    char *zView;        /* the view this table belongs to */
-    ksq_schema schema;  /* the stream's columns */
+    sqlite3_vtab base; /* base class: must be first */
+    ksqlite *k;        /* the engine: its runtime knows the current batch */
+    char *zView;       /* the view this table belongs to */
+    ksq_schema schema; /* the stream's columns */
 } batch_vtab;
 
 typedef struct batch_cursor {
@@ -37,8 +48,8 @@ typedef struct batch_cursor {
     int i;                    /* current event */
 } batch_cursor;
 
-static int batch_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
-                         char **pzErr)
+static int batch_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr)
 {
     ksq_options opts = {0};
     int rc = SQLITE_OK;
@@ -66,9 +77,11 @@ static int batch_connect(sqlite3 *db, void *pAux, int argc, const char *const *a
         sqlite3_str *s = sqlite3_str_new(NULL);
         sqlite3_str_appendall(s, "CREATE TABLE x(");
         for (int i = 0; i < vt->schema.ncol; i++) {
-            sqlite3_str_appendf(s, "\"%w\" %s, ", vt->schema.cols[i].name, ksq_type_name(vt->schema.cols[i].type));
+            sqlite3_str_appendf(s, "\"%w\" %s, ", vt->schema.cols[i].name,
+                                ksq_type_name(vt->schema.cols[i].type));
         }
-        for (int i = 0; i < BH_COUNT; i++) sqlite3_str_appendf(s, "%s%s", batch_hidden[i], i + 1 < BH_COUNT ? ", " : ")");
+        for (int i = 0; i < BH_COUNT; i++)
+            sqlite3_str_appendf(s, "%s%s", batch_hidden[i], i + 1 < BH_COUNT ? ", " : ")");
         char *zDecl = sqlite3_str_finish(s);
         rc = zDecl ? sqlite3_declare_vtab(db, zDecl) : SQLITE_NOMEM;
         sqlite3_free(zDecl);
@@ -125,7 +138,8 @@ static void skip_untaken(batch_cursor *cur)
     while (cur->v && cur->i < cur->b->nEv && !cur->v->aTake[cur->i]) cur->i++;
 }
 
-static int batch_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv)
+static int batch_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
+                        sqlite3_value **argv)
 {
     (void)idxNum;
     (void)idxStr;
@@ -137,7 +151,8 @@ static int batch_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
     cur->v = NULL;
     cur->b = NULL;
     cur->i = 0;
-    if (rt && rt->pCurrentView && rt->pCurrentSrc && strcmp(rt->pCurrentView->zName, vt->zView) == 0) {
+    if (rt && rt->pCurrentView && rt->pCurrentSrc &&
+        strcmp(rt->pCurrentView->zName, vt->zView) == 0) {
         cur->v = rt->pCurrentView;
         cur->b = &rt->pCurrentSrc->batch;
         skip_untaken(cur);

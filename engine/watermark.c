@@ -4,8 +4,9 @@
 ** Each partition's watermark is the largest event time seen in it minus the
 ** stream's `watermark` delay; the view's watermark is the smallest of them
 ** over the partitions that are not idle, and never goes back. A partition is
-** idle when it is caught up and has been silent for `idle_timeout`; when
-** every partition is idle the watermark follows the wall clock (minus the
+** idle when it is caught up and has been silent for `idle_timeout`. When
+** every partition is idle nothing more is coming: the watermark moves to the
+** most advanced partition's, and then follows the wall clock (minus the
 ** delay), so windows close when input stops rather than never.
 */
 #include "runtime.h"
@@ -70,7 +71,13 @@ void ksq_wm_refresh(ksq_watermark *w, const ksq_source *src, int64_t nowMono, in
     }
     int allIdle = 0;
     int64_t m = min_partition_wm(w, &allIdle);
-    if (allIdle && w->nPart > 0) m = nowWall - w->delayMs;
+    if (allIdle && w->nPart > 0) {
+        m = nowWall - w->delayMs;
+        for (int i = 0; i < w->nPart; i++) {
+            int64_t maxEvent = w->aPart[i].maxEvent;
+            if (maxEvent != KSQ_NO_TIME && maxEvent - w->delayMs > m) m = maxEvent - w->delayMs;
+        }
+    }
     if (m != KSQ_NO_TIME && m > w->wm) w->wm = m;
 }
 

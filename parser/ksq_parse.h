@@ -66,7 +66,7 @@ int ksq_is_keyword(const char *z, int n);
 int ksq_next_statement(const char *zSql, int *pOff, int *pStart, int *pEnd);
 
 typedef enum ksq_stmt_kind {
-    KSQ_STMT_SQL = 0,       /* plain SQLite SQL */
+    KSQ_STMT_SQL = 0, /* plain SQLite SQL */
     KSQ_STMT_CREATE_STREAM,
     KSQ_STMT_CREATE_VIEW,
     KSQ_STMT_DROP_STREAM,
@@ -75,20 +75,20 @@ typedef enum ksq_stmt_kind {
     KSQ_STMT_SHOW_VIEWS,
     KSQ_STMT_DESCRIBE,
     KSQ_STMT_EXPLAIN_VIEW,
-    KSQ_STMT_PUSH_QUERY     /* SELECT ... EMIT CHANGES */
+    KSQ_STMT_PUSH_QUERY /* SELECT ... EMIT CHANGES */
 } ksq_stmt_kind;
 
 typedef enum ksq_emit { KSQ_EMIT_DEFAULT = 0, KSQ_EMIT_FINAL, KSQ_EMIT_CHANGES } ksq_emit;
 
 typedef struct ksq_stmt {
     ksq_stmt_kind kind;
-    char *zName;       /* the object's name */
-    int ifExists;      /* IF EXISTS / IF NOT EXISTS was given */
-    char *zColumns;    /* CREATE STREAM: the column list text, or NULL to infer */
-    ksq_options opts;  /* CREATE STREAM: the WITH options */
-    char *zSelect;     /* CREATE VIEW / push query: the SELECT, without EMIT */
-    int selectOff;     /* byte offset of zSelect in the statement */
-    ksq_emit emit;     /* the EMIT clause */
+    char *zName;      /* the object's name */
+    int ifExists;     /* IF EXISTS / IF NOT EXISTS was given */
+    char *zColumns;   /* CREATE STREAM: the column list text, or NULL to infer */
+    ksq_options opts; /* CREATE STREAM: the WITH options */
+    char *zSelect;    /* CREATE VIEW / push query: the SELECT, without EMIT */
+    int selectOff;    /* byte offset of zSelect in the statement */
+    ksq_emit emit;    /* the EMIT clause */
 } ksq_stmt;
 
 /* Parse the statement zSql[0..n). Plain SQL gives kind KSQ_STMT_SQL. On a
@@ -141,23 +141,23 @@ typedef struct ksq_select_item {
 } ksq_select_item;
 
 typedef struct ksq_select {
-    char *zSql;            /* the SELECT text (owned) */
-    ksq_tokens toks;       /* its tokens */
-    int nItem;             /* result columns */
+    char *zSql;      /* the SELECT text (owned) */
+    ksq_tokens toks; /* its tokens */
+    int nItem;       /* result columns */
     ksq_select_item *aItem;
-    ksq_span from;         /* tokens after FROM */
-    ksq_span where;        /* WHERE condition, or empty */
-    int nGroup;            /* GROUP BY expressions other than the window */
+    ksq_span from;  /* tokens after FROM */
+    ksq_span where; /* WHERE condition, or empty */
+    int nGroup;     /* GROUP BY expressions other than the window */
     ksq_span *aGroup;
-    int hasGroupBy;        /* a GROUP BY clause is present */
-    ksq_span having;       /* HAVING condition, or empty */
+    int hasGroupBy;          /* a GROUP BY clause is present */
+    ksq_span having;         /* HAVING condition, or empty */
     ksq_window_kind winKind; /* the window in GROUP BY */
-    ksq_span winTime;      /* its time column argument */
-    int winTok;            /* token index of TUMBLE/HOP/SESSION, for errors */
-    int64_t sizeMs;        /* TUMBLE/HOP size */
-    int64_t slideMs;       /* HOP slide (TUMBLE: size) */
-    int64_t gapMs;         /* SESSION gap */
-    int nAgg;              /* aggregate calls in the items and HAVING */
+    ksq_span winTime;        /* its time column argument */
+    int winTok;              /* token index of TUMBLE/HOP/SESSION, for errors */
+    int64_t sizeMs;          /* TUMBLE/HOP size */
+    int64_t slideMs;         /* HOP slide (TUMBLE: size) */
+    int64_t gapMs;           /* SESSION gap */
+    int nAgg;                /* aggregate calls in the items and HAVING */
     ksq_agg_call *aAgg;
 } ksq_select;
 

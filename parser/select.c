@@ -35,10 +35,10 @@ static int error_at(select_parser *sp, int tok, const char *zMsg)
 
 const char *ksq_agg_name(ksq_agg_fn fn)
 {
-    static const char *const names[] = {"",      "count",        "count",    "sum",
-                                        "total", "avg",          "min",      "max",
-                                        "group_concat", "var_samp", "var_pop", "stddev_samp",
-                                        "stddev_pop",   "first",    "last"};
+    static const char *const names[] = {
+        "",        "count",       "count",      "sum",          "total",
+        "avg",     "min",         "max",        "group_concat", "var_samp",
+        "var_pop", "stddev_samp", "stddev_pop", "first",        "last"};
     return fn >= 1 && fn <= KSQ_AGG_LAST ? names[fn] : "?";
 }
 
@@ -49,17 +49,25 @@ static ksq_agg_fn agg_from_name(const char *z, int n, int nArg)
         const char *name;
         ksq_agg_fn fn;
     } names[] = {
-        {"count", KSQ_AGG_COUNT},      {"sum", KSQ_AGG_SUM},
-        {"total", KSQ_AGG_TOTAL},      {"avg", KSQ_AGG_AVG},
-        {"min", KSQ_AGG_MIN},          {"max", KSQ_AGG_MAX},
-        {"group_concat", KSQ_AGG_GROUP_CONCAT}, {"variance", KSQ_AGG_VAR_SAMP},
-        {"var_samp", KSQ_AGG_VAR_SAMP}, {"var_pop", KSQ_AGG_VAR_POP},
-        {"stddev", KSQ_AGG_STDDEV_SAMP}, {"stddev_samp", KSQ_AGG_STDDEV_SAMP},
-        {"stddev_pop", KSQ_AGG_STDDEV_POP}, {"first", KSQ_AGG_FIRST},
+        {"count", KSQ_AGG_COUNT},
+        {"sum", KSQ_AGG_SUM},
+        {"total", KSQ_AGG_TOTAL},
+        {"avg", KSQ_AGG_AVG},
+        {"min", KSQ_AGG_MIN},
+        {"max", KSQ_AGG_MAX},
+        {"group_concat", KSQ_AGG_GROUP_CONCAT},
+        {"variance", KSQ_AGG_VAR_SAMP},
+        {"var_samp", KSQ_AGG_VAR_SAMP},
+        {"var_pop", KSQ_AGG_VAR_POP},
+        {"stddev", KSQ_AGG_STDDEV_SAMP},
+        {"stddev_samp", KSQ_AGG_STDDEV_SAMP},
+        {"stddev_pop", KSQ_AGG_STDDEV_POP},
+        {"first", KSQ_AGG_FIRST},
         {"last", KSQ_AGG_LAST},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if ((int)strlen(names[i].name) != n || strncasecmp(names[i].name, z, (size_t)n) != 0) continue;
+        if ((int)strlen(names[i].name) != n || strncasecmp(names[i].name, z, (size_t)n) != 0)
+            continue;
         ksq_agg_fn fn = names[i].fn;
         /* min(a, b) and max(a, b) are SQLite's scalar functions */
         if ((fn == KSQ_AGG_MIN || fn == KSQ_AGG_MAX) && nArg != 1) return 0;
@@ -147,8 +155,9 @@ static int parse_agg_call(select_parser *sp, int i, ksq_agg_fn fnHint, int *pNex
         end = fclose + 1;
     }
     if (ksq_tok_is(t, end, "OVER"))
-        return error_at(sp, end, "window functions (OVER) are not supported in continuous views; "
-                                 "use TUMBLE, HOP or SESSION in GROUP BY");
+        return error_at(sp, end,
+                        "window functions (OVER) are not supported in continuous views; "
+                        "use TUMBLE, HOP or SESSION in GROUP BY");
     c.call = (ksq_span){i, end};
     /* No aggregate inside an aggregate. */
     int rc = find_aggs(sp, args, 1);
@@ -198,7 +207,8 @@ static int parse_duration(select_parser *sp, ksq_span s, int64_t *pMs)
     int len = s.end - s.start;
     if (len == 1 && t->a[s.start].type == KSQ_TK_STRING) {
         z = ksq_tok_text(t, s.start);
-    } else if (len >= 2 && ksq_tok_is(t, s.start, "INTERVAL") && t->a[s.start + 1].type == KSQ_TK_STRING) {
+    } else if (len >= 2 && ksq_tok_is(t, s.start, "INTERVAL") &&
+               t->a[s.start + 1].type == KSQ_TK_STRING) {
         char *num = ksq_tok_text(t, s.start + 1);
         char *unit = len == 3 ? ksq_tok_text(t, s.start + 2) : sqlite3_mprintf("%s", "");
         z = num && unit && len <= 3 ? sqlite3_mprintf("%s %s", num, unit) : NULL;
@@ -208,8 +218,9 @@ static int parse_duration(select_parser *sp, ksq_span s, int64_t *pMs)
     int ok = z && ksq_duration_parse(z, pMs) == 0;
     sqlite3_free(z);
     if (!ok) {
-        return error_at(sp, s.start, "expected a duration such as '10 seconds', '1 minute' or "
-                                     "INTERVAL '1' HOUR");
+        return error_at(sp, s.start,
+                        "expected a duration such as '10 seconds', '1 minute' or "
+                        "INTERVAL '1' HOUR");
     }
     return SQLITE_OK;
 }
@@ -219,23 +230,25 @@ static int parse_window(select_parser *sp, ksq_span g, int *pIsWindow)
 {
     const ksq_tokens *t = sp->t;
     ksq_select *p = sp->p;
-    int kind = ksq_tok_is(t, g.start, "TUMBLE")  ? KSQ_WIN_TUMBLE
+    int kind = ksq_tok_is(t, g.start, "TUMBLE")    ? KSQ_WIN_TUMBLE
                : ksq_tok_is(t, g.start, "HOP")     ? KSQ_WIN_HOP
                : ksq_tok_is(t, g.start, "SESSION") ? KSQ_WIN_SESSION
                                                    : 0;
     *pIsWindow = 0;
     if (!kind || !ksq_tok_is(t, g.start + 1, "(")) return SQLITE_OK;
     int close = ksq_tok_match_paren(t, g.start + 1);
-    if (close != g.end - 1) return error_at(sp, g.start, "a window must be a GROUP BY item of its own");
+    if (close != g.end - 1)
+        return error_at(sp, g.start, "a window must be a GROUP BY item of its own");
     if (p->winKind) return error_at(sp, g.start, "only one window per view");
     *pIsWindow = 1;
     ksq_span a[4];
     int n = split_commas(t, (ksq_span){g.start + 2, close}, a, 4);
     int want = kind == KSQ_WIN_HOP ? 3 : 2;
     if (n != want) {
-        return error_at(sp, g.start, kind == KSQ_WIN_HOP       ? "HOP takes (time, size, slide)"
-                                     : kind == KSQ_WIN_TUMBLE ? "TUMBLE takes (time, size)"
-                                                              : "SESSION takes (time, gap)");
+        return error_at(sp, g.start,
+                        kind == KSQ_WIN_HOP      ? "HOP takes (time, size, slide)"
+                        : kind == KSQ_WIN_TUMBLE ? "TUMBLE takes (time, size)"
+                                                 : "SESSION takes (time, gap)");
     }
     p->winKind = kind;
     p->winTok = g.start;
@@ -247,7 +260,8 @@ static int parse_window(select_parser *sp, ksq_span g, int *pIsWindow)
         rc = parse_duration(sp, a[1], &p->sizeMs);
         p->slideMs = p->sizeMs;
         if (!rc && kind == KSQ_WIN_HOP) rc = parse_duration(sp, a[2], &p->slideMs);
-        if (!rc && p->slideMs > p->sizeMs) return error_at(sp, a[2].start, "the slide of HOP cannot exceed its size");
+        if (!rc && p->slideMs > p->sizeMs)
+            return error_at(sp, a[2].start, "the slide of HOP cannot exceed its size");
     }
     return rc;
 }
@@ -286,7 +300,8 @@ static int parse_items(select_parser *sp, ksq_span list)
             break;
         }
         char *zAlias = NULL;
-        if (e.end - e.start >= 3 && ksq_tok_is(t, e.end - 2, "AS") && t->a[e.end - 1].type == KSQ_TK_ID) {
+        if (e.end - e.start >= 3 && ksq_tok_is(t, e.end - 2, "AS") &&
+            t->a[e.end - 1].type == KSQ_TK_ID) {
             zAlias = ksq_tok_text(t, e.end - 1);
             e.end -= 2;
         } else if (e.end - e.start >= 2 && ksq_tok_is_name(t, e.end - 1)) {
@@ -339,10 +354,12 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
     if (rc) return rc;
     select_parser sp = {p, &p->toks, pzErr, pErrOff};
     const ksq_tokens *t = &p->toks;
-    if (ksq_tok_is(t, 0, "WITH")) return error_at(&sp, 0, "WITH clauses are not supported in continuous views");
+    if (ksq_tok_is(t, 0, "WITH"))
+        return error_at(&sp, 0, "WITH clauses are not supported in continuous views");
     if (!ksq_tok_is(t, 0, "SELECT")) return error_at(&sp, 0, "expected SELECT");
     if (ksq_tok_is(t, 1, "DISTINCT"))
-        return error_at(&sp, 1, "SELECT DISTINCT is not supported in continuous views; use GROUP BY");
+        return error_at(&sp, 1,
+                        "SELECT DISTINCT is not supported in continuous views; use GROUP BY");
     for (int i = 0; i < t->n; i++) {
         if (t->a[i].type == KSQ_TK_ILLEGAL) return error_at(&sp, i, "unrecognized token");
     }
@@ -353,14 +370,20 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
         if (ksq_tok_is(t, i, "(")) depth++;
         if (ksq_tok_is(t, i, ")")) depth--;
         if (depth != 0) continue;
-        if (ksq_tok_is(t, i, "FROM") && kFrom < 0) kFrom = i;
-        else if (ksq_tok_is(t, i, "WHERE") && kFrom >= 0 && kWhere < 0 && kGroup < 0) kWhere = i;
-        else if (ksq_tok_is(t, i, "GROUP") && ksq_tok_is(t, i + 1, "BY") && kGroup < 0) kGroup = i;
-        else if (ksq_tok_is(t, i, "HAVING") && kHaving < 0) kHaving = i;
+        if (ksq_tok_is(t, i, "FROM") && kFrom < 0)
+            kFrom = i;
+        else if (ksq_tok_is(t, i, "WHERE") && kFrom >= 0 && kWhere < 0 && kGroup < 0)
+            kWhere = i;
+        else if (ksq_tok_is(t, i, "GROUP") && ksq_tok_is(t, i + 1, "BY") && kGroup < 0)
+            kGroup = i;
+        else if (ksq_tok_is(t, i, "HAVING") && kHaving < 0)
+            kHaving = i;
         else if (ksq_tok_is(t, i, "ORDER") || ksq_tok_is(t, i, "LIMIT"))
-            return error_at(&sp, i, "ORDER BY and LIMIT are not supported in continuous views; order "
-                                    "or limit when you query the view");
-        else if (ksq_tok_is(t, i, "UNION") || ksq_tok_is(t, i, "INTERSECT") || ksq_tok_is(t, i, "EXCEPT"))
+            return error_at(&sp, i,
+                            "ORDER BY and LIMIT are not supported in continuous views; order "
+                            "or limit when you query the view");
+        else if (ksq_tok_is(t, i, "UNION") || ksq_tok_is(t, i, "INTERSECT") ||
+                 ksq_tok_is(t, i, "EXCEPT"))
             return error_at(&sp, i, "compound SELECTs are not supported in continuous views");
         else if (ksq_tok_is(t, i, "WINDOW"))
             return error_at(&sp, i, "WINDOW clauses are not supported in continuous views");
@@ -381,7 +404,8 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
     }
     if (kHaving >= 0) {
         p->having = (ksq_span){kHaving + 1, CLAUSE_END(kHaving)};
-        if (p->having.start >= p->having.end) return error_at(&sp, kHaving, "HAVING needs a condition");
+        if (p->having.start >= p->having.end)
+            return error_at(&sp, kHaving, "HAVING needs a condition");
     }
     if (kGroup >= 0) {
         ksq_span list = {kGroup + 2, CLAUSE_END(kGroup + 1)};
@@ -402,9 +426,11 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
             int isWindow;
             rc = parse_window(&sp, parts[k], &isWindow);
             if (!rc && !isWindow) {
-                if (parts[k].end - parts[k].start == 1 && t->a[parts[k].start].type == KSQ_TK_NUMBER)
-                    rc = error_at(&sp, parts[k].start, "GROUP BY by position is not supported in "
-                                                       "continuous views; name the expression");
+                if (parts[k].end - parts[k].start == 1 &&
+                    t->a[parts[k].start].type == KSQ_TK_NUMBER)
+                    rc = error_at(&sp, parts[k].start,
+                                  "GROUP BY by position is not supported in "
+                                  "continuous views; name the expression");
                 else
                     p->aGroup[p->nGroup++] = parts[k];
             }
@@ -422,8 +448,12 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
     if (rc) return rc;
     int nAgg = p->nAgg;
     if (p->where.end > p->where.start) rc = find_aggs(&sp, p->where, 0);
-    if (!rc && p->nAgg > nAgg) return error_at(&sp, p->aAgg[nAgg].call.start, "aggregate functions are not allowed in WHERE");
+    if (!rc && p->nAgg > nAgg)
+        return error_at(&sp, p->aAgg[nAgg].call.start,
+                        "aggregate functions are not allowed in WHERE");
     for (int k = 0; k < p->nGroup && !rc; k++) rc = find_aggs(&sp, p->aGroup[k], 0);
-    if (!rc && p->nAgg > nAgg) return error_at(&sp, p->aAgg[nAgg].call.start, "aggregate functions are not allowed in GROUP BY");
+    if (!rc && p->nAgg > nAgg)
+        return error_at(&sp, p->aAgg[nAgg].call.start,
+                        "aggregate functions are not allowed in GROUP BY");
     return rc;
 }

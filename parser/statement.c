@@ -55,9 +55,9 @@ void ksq_stmt_clear(ksq_stmt *p)
 
 /* Parser state for one statement. */
 typedef struct stmt_parser {
-    ksq_tokens t;  /* tokens of the statement */
-    int i;         /* next token */
-    int n;         /* tokens before a trailing ';' */
+    ksq_tokens t; /* tokens of the statement */
+    int i;        /* next token */
+    int n;        /* tokens before a trailing ';' */
     char **pzErr;
     int *pErrOff;
 } stmt_parser;

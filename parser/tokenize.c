@@ -17,37 +17,160 @@
 
 /* Every SQLite keyword (for telling aliases from syntax). */
 static const char *const sqlite_keywords[] = {
-    "ABORT",      "ACTION",       "ADD",          "AFTER",      "ALL",       "ALTER",
-    "ALWAYS",     "ANALYZE",      "AND",          "AS",         "ASC",       "ATTACH",
-    "AUTOINCREMENT", "BEFORE",    "BEGIN",        "BETWEEN",    "BY",        "CASCADE",
-    "CASE",       "CAST",         "CHECK",        "COLLATE",    "COLUMN",    "COMMIT",
-    "CONFLICT",   "CONSTRAINT",   "CREATE",       "CROSS",      "CURRENT",   "CURRENT_DATE",
-    "CURRENT_TIME", "CURRENT_TIMESTAMP", "DATABASE", "DEFAULT",  "DEFERRABLE", "DEFERRED",
-    "DELETE",     "DESC",         "DETACH",       "DISTINCT",   "DO",        "DROP",
-    "EACH",       "ELSE",         "END",          "ESCAPE",     "EXCEPT",    "EXCLUDE",
-    "EXCLUSIVE",  "EXISTS",       "EXPLAIN",      "FAIL",       "FILTER",    "FIRST",
-    "FOLLOWING",  "FOR",          "FOREIGN",      "FROM",       "FULL",      "GENERATED",
-    "GLOB",       "GROUP",        "GROUPS",       "HAVING",     "IF",        "IGNORE",
-    "IMMEDIATE",  "IN",           "INDEX",        "INDEXED",    "INITIALLY", "INNER",
-    "INSERT",     "INSTEAD",      "INTERSECT",    "INTO",       "IS",        "ISNULL",
-    "JOIN",       "KEY",          "LAST",         "LEFT",       "LIKE",      "LIMIT",
-    "MATCH",      "MATERIALIZED", "NATURAL",      "NO",         "NOT",       "NOTHING",
-    "NOTNULL",    "NULL",         "NULLS",        "OF",         "OFFSET",    "ON",
-    "OR",         "ORDER",        "OTHERS",       "OUTER",      "OVER",      "PARTITION",
-    "PLAN",       "PRAGMA",       "PRECEDING",    "PRIMARY",    "QUERY",     "RAISE",
-    "RANGE",      "RECURSIVE",    "REFERENCES",   "REGEXP",     "REINDEX",   "RELEASE",
-    "RENAME",     "REPLACE",      "RESTRICT",     "RETURNING",  "RIGHT",     "ROLLBACK",
-    "ROW",        "ROWS",         "SAVEPOINT",    "SELECT",     "SET",       "TABLE",
-    "TEMP",       "TEMPORARY",    "THEN",         "TIES",       "TO",        "TRANSACTION",
-    "TRIGGER",    "UNBOUNDED",    "UNION",        "UNIQUE",     "UPDATE",    "USING",
-    "VACUUM",     "VALUES",       "VIEW",         "VIRTUAL",    "WHEN",      "WHERE",
-    "WINDOW",     "WITH",         "WITHOUT",
+    "ABORT",
+    "ACTION",
+    "ADD",
+    "AFTER",
+    "ALL",
+    "ALTER",
+    "ALWAYS",
+    "ANALYZE",
+    "AND",
+    "AS",
+    "ASC",
+    "ATTACH",
+    "AUTOINCREMENT",
+    "BEFORE",
+    "BEGIN",
+    "BETWEEN",
+    "BY",
+    "CASCADE",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLLATE",
+    "COLUMN",
+    "COMMIT",
+    "CONFLICT",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "DATABASE",
+    "DEFAULT",
+    "DEFERRABLE",
+    "DEFERRED",
+    "DELETE",
+    "DESC",
+    "DETACH",
+    "DISTINCT",
+    "DO",
+    "DROP",
+    "EACH",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXCLUDE",
+    "EXCLUSIVE",
+    "EXISTS",
+    "EXPLAIN",
+    "FAIL",
+    "FILTER",
+    "FIRST",
+    "FOLLOWING",
+    "FOR",
+    "FOREIGN",
+    "FROM",
+    "FULL",
+    "GENERATED",
+    "GLOB",
+    "GROUP",
+    "GROUPS",
+    "HAVING",
+    "IF",
+    "IGNORE",
+    "IMMEDIATE",
+    "IN",
+    "INDEX",
+    "INDEXED",
+    "INITIALLY",
+    "INNER",
+    "INSERT",
+    "INSTEAD",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "KEY",
+    "LAST",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MATCH",
+    "MATERIALIZED",
+    "NATURAL",
+    "NO",
+    "NOT",
+    "NOTHING",
+    "NOTNULL",
+    "NULL",
+    "NULLS",
+    "OF",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OTHERS",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "PLAN",
+    "PRAGMA",
+    "PRECEDING",
+    "PRIMARY",
+    "QUERY",
+    "RAISE",
+    "RANGE",
+    "RECURSIVE",
+    "REFERENCES",
+    "REGEXP",
+    "REINDEX",
+    "RELEASE",
+    "RENAME",
+    "REPLACE",
+    "RESTRICT",
+    "RETURNING",
+    "RIGHT",
+    "ROLLBACK",
+    "ROW",
+    "ROWS",
+    "SAVEPOINT",
+    "SELECT",
+    "SET",
+    "TABLE",
+    "TEMP",
+    "TEMPORARY",
+    "THEN",
+    "TIES",
+    "TO",
+    "TRANSACTION",
+    "TRIGGER",
+    "UNBOUNDED",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VACUUM",
+    "VALUES",
+    "VIEW",
+    "VIRTUAL",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+    "WITHOUT",
 };
 
 int ksq_is_keyword(const char *z, int n)
 {
     for (size_t i = 0; i < sizeof sqlite_keywords / sizeof sqlite_keywords[0]; i++) {
-        if ((int)strlen(sqlite_keywords[i]) == n && strncasecmp(sqlite_keywords[i], z, (size_t)n) == 0)
+        if ((int)strlen(sqlite_keywords[i]) == n &&
+            strncasecmp(sqlite_keywords[i], z, (size_t)n) == 0)
             return 1;
     }
     return 0;
@@ -65,17 +188,20 @@ static int token_at(const char *z, int *pType)
     int i;
     if (c == 0) return 0;
     if (isspace(c)) {
-        for (i = 1; isspace((unsigned char)z[i]); i++) {}
+        for (i = 1; isspace((unsigned char)z[i]); i++) {
+        }
         *pType = KSQ_TK_SPACE;
         return i;
     }
     if (c == '-' && z[1] == '-') {
-        for (i = 2; z[i] && z[i] != '\n'; i++) {}
+        for (i = 2; z[i] && z[i] != '\n'; i++) {
+        }
         *pType = KSQ_TK_SPACE;
         return i;
     }
     if (c == '/' && z[1] == '*') {
-        for (i = 2; z[i] && !(z[i] == '*' && z[i + 1] == '/'); i++) {}
+        for (i = 2; z[i] && !(z[i] == '*' && z[i + 1] == '/'); i++) {
+        }
         *pType = KSQ_TK_SPACE;
         return z[i] ? i + 2 : i;
     }
@@ -95,14 +221,16 @@ static int token_at(const char *z, int *pType)
         return i;
     }
     if ((c == 'x' || c == 'X') && z[1] == '\'') {
-        for (i = 2; z[i] && z[i] != '\''; i++) {}
+        for (i = 2; z[i] && z[i] != '\''; i++) {
+        }
         *pType = z[i] ? KSQ_TK_BLOB : KSQ_TK_ILLEGAL;
         return z[i] ? i + 1 : i;
     }
     if (isdigit(c) || (c == '.' && isdigit((unsigned char)z[1]))) {
         i = 0;
         if (c == '0' && (z[1] == 'x' || z[1] == 'X') && isxdigit((unsigned char)z[2])) {
-            for (i = 2; isxdigit((unsigned char)z[i]); i++) {}
+            for (i = 2; isxdigit((unsigned char)z[i]); i++) {
+            }
         } else {
             while (isdigit((unsigned char)z[i]) || z[i] == '_') i++;
             if (z[i] == '.') {
@@ -120,12 +248,14 @@ static int token_at(const char *z, int *pType)
         return i;
     }
     if (c == '?' || c == ':' || c == '@' || (c == '$' && is_id_char((unsigned char)z[1]))) {
-        for (i = 1; is_id_char((unsigned char)z[i]); i++) {}
+        for (i = 1; is_id_char((unsigned char)z[i]); i++) {
+        }
         *pType = KSQ_TK_VARIABLE;
         return i;
     }
     if (isalpha(c) || c == '_' || c >= 0x80) {
-        for (i = 1; is_id_char((unsigned char)z[i]); i++) {}
+        for (i = 1; is_id_char((unsigned char)z[i]); i++) {
+        }
         *pType = KSQ_TK_ID;
         return i;
     }

@@ -13,9 +13,13 @@
 #include "shell.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void input_init(shell_input *in, shell *sh, const char *zSource)
 {
@@ -177,8 +181,65 @@ int input_run_text(shell *sh, const char *zText, const char *zSource)
     return sh->nErr != nErr0;
 }
 
+/* Read a script from a pipe or socket: lines run as they arrive, and while
+** no input is waiting, continuous views run. */
+static int run_stream_fd(shell *sh, int fd, const char *zSource)
+{
+    shell_input in;
+    input_init(&in, sh, zSource);
+    int stop = 0, nErr0 = sh->nErr, eof = 0;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    while (!stop && !eof) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int views = ksqlite_view_count(sh->k) > 0;
+        int r = poll(&pfd, 1, views ? 20 : -1);
+        if (r < 0 && errno != EINTR) break;
+        if (r == 0) {
+            ksqlite_run(sh->k, 50);
+            continue;
+        }
+        if (r < 0) continue;
+        if (cap - n < 4096) {
+            char *b = realloc(buf, cap + 65536);
+            if (!b) break;
+            buf = b;
+            cap += 65536;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            eof = 1;
+            if (n == 0) break;
+            buf[n++] = '\n'; /* a last line without a newline */
+        } else {
+            n += (size_t)got;
+        }
+        size_t start = 0;
+        for (size_t i = 0; i < n && !stop; i++) {
+            if (buf[i] != '\n') continue;
+            size_t end = i;
+            if (end > start && buf[end - 1] == '\r') end--;
+            buf[end] = 0;
+            stop = input_line(&in, buf + start);
+            start = i + 1;
+        }
+        memmove(buf, buf + start, n - start);
+        n -= start;
+    }
+    free(buf);
+    if (!stop) input_finish(&in);
+    input_free(&in);
+    return sh->nErr != nErr0;
+}
+
 int input_run_file(shell *sh, const char *zPath)
 {
+    if (strcmp(zPath, "-") == 0) {
+        struct stat st;
+        if (fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode))
+            return run_stream_fd(sh, STDIN_FILENO, "stdin");
+    }
     FILE *f = strcmp(zPath, "-") == 0 ? stdin : fopen(zPath, "r");
     if (!f) {
         fprintf(stderr, "Error: cannot open \"%s\"\n", zPath);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const char ksq_demo_sql[]; /* sql/demo.sql, embedded at build time */
+extern const char ksq_demo_sql[]; /* sql/weather.sql, embedded at build time */
 
 static const char usage_text[] =
     "Usage: ksqlite [OPTIONS] [DATABASE] [SQL ...]\n"
@@ -49,6 +49,8 @@ typedef struct cli_options {
     int exitAtEnd;        /* --exit-at-end */
     int drain;            /* --drain */
     int bail;             /* -bail given */
+    int script;           /* input came from -f or a non-terminal stdin */
+    int viewsBefore;      /* views created before the user's input (the demo's) */
 } cli_options;
 
 /* Parse argv into o and the shell's output settings. Returns 0, or 1 after
@@ -174,7 +176,7 @@ static int start_demo(shell *sh, ksqlite_mock *mock, ksq_gen_thread **ppGen)
         fprintf(stderr, "ksqlite: cannot start the demo data generator\n");
         return 1;
     }
-    return input_run_text(sh, ksq_demo_sql, "demo.sql");
+    return input_run_text(sh, ksq_demo_sql, "weather.sql");
 }
 
 static ksqlite *g_k;                    /* for the signal handler */
@@ -208,7 +210,7 @@ static int run_views(shell *sh, const cli_options *o)
             rc = 1;
         }
         ksqlite_free(zErr);
-    } else if (!sh->interactive && ksqlite_views_created(k) > 0) {
+    } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore) {
         ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
                 ksqlite_view_count(k));
         while (!g_stopped && ksqlite_run(k, 1000) == KSQLITE_OK) {
@@ -220,12 +222,17 @@ static int run_views(shell *sh, const cli_options *o)
 }
 
 static const char demo_banner[] =
-    "ksqlite demo: live weather events stream into the embedded Kafka topic 'weather'.\n"
-    "Try:\n"
-    "  SELECT city, count(*), round(avg(temperature),1) AS avg_temp FROM weather GROUP BY city;\n"
-    "  SELECT _partition, _offset, _value FROM weather WHERE _partition = 0 AND _offset < 5;\n"
-    "  SELECT _offset, _error, _value FROM weather WHERE _error IS NOT NULL;\n"
-    "  .tables   .schema weather   .mode box   .help   .quit\n";
+    "ksqlite demo: live weather events stream into the embedded Kafka topic 'weather', and the\n"
+    "views of sql/weather.sql keep up with them in the background. Try:\n"
+    "  SHOW VIEWS;\n"
+    "  SELECT * FROM city_baseline ORDER BY mean_temp DESC LIMIT 5;\n"
+    "  SELECT * FROM city_minute ORDER BY window_start DESC LIMIT 5;   -- a row per city each "
+    "minute\n"
+    "  SELECT * FROM weather_alerts;        SELECT * FROM temperature_anomalies;\n"
+    "  SELECT city, count(*) FROM weather GROUP BY city;               -- a pull query on the "
+    "topic\n"
+    "  SELECT stage, error FROM ksq_dead_letters;                       -- the malformed records\n"
+    "  .tables   .schema city_minute   .mode box   .help   .quit\n";
 
 int main(int argc, char **argv)
 {
@@ -268,8 +275,10 @@ int main(int argc, char **argv)
     int nErr = 0;
     sh.bail = o.bail || !interactiveStdin || o.nFile > 0 || o.nSql > 0;
     if (o.demo) nErr += start_demo(&sh, mock, &gen);
+    o.viewsBefore = ksqlite_views_created(sh.k);
     for (int i = 0; i < o.nFile && !(nErr && sh.bail) && !sh.quit; i++) {
         nErr += input_run_file(&sh, o.azFile[i]);
+        o.script = 1;
     }
     for (int i = 0; i < o.nSql && !(nErr && sh.bail) && !sh.quit; i++) {
         char zSource[32];
@@ -285,6 +294,7 @@ int main(int argc, char **argv)
             repl_run(&sh);
         } else {
             input_run_file(&sh, "-");
+            o.script = 1;
         }
     }
     nErr += sh.nErr;

@@ -93,8 +93,11 @@ int repl_run(shell *sh)
         fd_set fds;
         FD_ZERO(&fds);
         FD_SET(STDIN_FILENO, &fds);
-        struct timeval tv = {0, 200000};
+        /* Views run between keystrokes: a short wait, then a short run. */
+        int views = ksqlite_view_count(sh->k) > 0;
+        struct timeval tv = {0, views ? 20000 : 200000};
         int n = select(STDIN_FILENO + 1, &fds, NULL, NULL, &tv);
+        if (n == 0 && views && !sh->sigint) ksqlite_run(sh->k, 80);
         if (sh->sigint) {
             /* Ctrl-C at the prompt: drop the line and any pending statement. */
             sh->sigint = 0;

@@ -37,7 +37,9 @@ static const char usage_text[] =
     "  --bad FRACTION   fraction of malformed records (default 0)\n"
     "  --seed N         random seed (default 1)\n"
     "  --ts iso|ms|s    event time format (default iso)\n"
-    "  --by-key         partition by key hash (default: city index mod partitions)\n";
+    "  --by-key         partition by key hash (default: city index mod partitions)\n"
+    "  --cities-csv     print the cities (name, country, region, continent, lat, lon,\n"
+    "                   mean_temp) as CSV with a header, and exit\n";
 
 int main(int argc, char **argv)
 {
@@ -54,7 +56,15 @@ int main(int argc, char **argv)
         while (*a == '-') a++;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define OPT(name) (strcmp(a, name) == 0 && v && (i++, 1))
-        if (strcmp(a, "stdout") == 0) {
+        if (strcmp(a, "cities-csv") == 0) {
+            printf("city,country,region,continent,lat,lon,mean_temp\n");
+            ksq_gen_city c;
+            for (int ci = 0; ksq_gen_city_info(ci, &c) == 0; ci++) {
+                printf("%s,%s,%s,%s,%.1f,%.1f,%.1f\n", c.name, c.country, c.region, c.continent,
+                       c.lat, c.lon, c.meanTemp);
+            }
+            return 0;
+        } else if (strcmp(a, "stdout") == 0) {
             toStdout = 1;
         } else if (strcmp(a, "keys") == 0) {
             keys = 1;

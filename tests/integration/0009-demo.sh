@@ -17,6 +17,9 @@ second=$(grep '^n=' "$WORK/out" | sed -n 2p | cut -c3-)
 check "the demo starts with history" yes "$([ "${first:-0}" -ge 600 ] && echo yes || echo "no: $first")"
 check "and keeps receiving live events" yes "$([ "${second:-0}" -gt "${first:-0}" ] && echo yes || echo "no: $first then $second")"
 check "events come from 24 cities" 24 "$(echo "SELECT count(DISTINCT city) FROM weather;" | { cat >&3; sleep 1; tail -1 "$WORK/out"; })"
+echo "SELECT 'baseline=' || count(*) FROM city_baseline;" >&3
+for i in $(seq 100); do grep -q '^baseline=' "$WORK/out" && break; sleep 0.1; done
+check "the demo views run on the live data" "baseline=24" "$(grep '^baseline=' "$WORK/out" | tail -1)"
 exec 3>&-
 wait_exit "$SHELL_PID"
 finish

@@ -39,21 +39,34 @@ db = os.path.join(WORK, "crashed.db")
 
 # Produce in the background, paced, so the service consumes while we kill it.
 gen = subprocess.Popen([os.path.join(BIN, "ksqlite-gen"), "--brokers", BROKERS, "--topic", "weather", "--count",
-                        str(EVENTS), "--rate", "25000", "--eps", "200", "--seed", "3", "--jitter", "3000",
+                        str(EVENTS), "--rate", "15000", "--eps", "200", "--seed", "3", "--jitter", "3000",
                         "--start", "2026-11-20T00:00:00Z", "--cities", "40"], stderr=subprocess.DEVNULL)
+def committed():
+    try:
+        c = sqlite3.connect(db, timeout=5)
+        n = c.execute("SELECT coalesce(max(events), 0) FROM ksq_view_state").fetchone()[0]
+        c.close()
+        return n
+    except sqlite3.OperationalError:
+        return 0
+
+
 mid = 0
 for k in range(KILLS):
+    before = committed()
     p = subprocess.Popen([ksq, db, "-f", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(rng.uniform(0.25, 0.7))
+    # Kill at a random moment once this run is committing batches, so the
+    # kill lands mid-stream rather than during start-up.
+    deadline = time.monotonic() + 20
+    while committed() <= before and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.0, 0.25))
     p.send_signal(signal.SIGKILL)
     p.wait()
     c = sqlite3.connect(db)
     ok = c.execute("PRAGMA integrity_check").fetchone()[0]
-    try:
-        done = c.execute("SELECT coalesce(max(events), 0) FROM ksq_view_state").fetchone()[0]
-    except sqlite3.OperationalError:
-        done = 0
     c.close()
+    done = committed()
     if ok != "ok":
         sys.exit("integrity_check after kill %d: %s" % (k + 1, ok))
     if 0 < done < EVENTS:
