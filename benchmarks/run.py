@@ -20,9 +20,11 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK_DIR = tempfile.mkdtemp(prefix="ksq-bench-")
 
 WEATHER_COLUMNS = ("city TEXT, country TEXT, region TEXT, continent TEXT, ts TIMESTAMP, "
                    "temperature REAL, windspeed REAL, humidity INTEGER, weathercode INTEGER")
@@ -35,18 +37,60 @@ def workloads(build, brokers):
             "timestamp='ts', columns='%s');" % (brokers, WEATHER_COLUMNS))
     return {
         "floor": ("minimal librdkafka + jansson consumer, decodes all 9 fields",
-                  [os.path.join(build, "benchmarks", "floor_consumer"), brokers, "weather"]),
+                  [os.path.join(build, "benchmarks", "floor_consumer"), brokers, "weather",
+                   # the prefetch ksqlite uses (engine/ksq_int.h)
+                   "queued.max.messages.kbytes", "8192", "queued.min.messages", "100000"]),
         "kcat": ("kcat -C to /dev/null (no decoding)",
                  ["sh", "-c", "kcat -C -b %s -t weather -e -q -o beginning >/dev/null" % brokers]),
         "scan": ("ksqlite pull query decoding all 9 columns through the kafka vtab",
                  [ksq, ":memory:", vtab,
                   "SELECT count(city), count(country), count(region), count(continent), max(ts), "
                   "sum(temperature), sum(windspeed), sum(humidity), sum(weathercode) FROM weather;"]),
+        "tumble": ("TUMBLE(1 minute) by city: count, avg/min/max/stddev, into a WAL database file",
+                   view_run(ksq, brokers, "tumble", TUMBLE_SELECT)),
+        "tumble_small": ("the TUMBLE view over a fifth of the events (same cities): memory must not grow "
+                         "with the number of events",
+                         view_run(ksq, brokers, "tumble_small", TUMBLE_SELECT, topic="weather_small")),
+        "hop": ("HOP(1 hour, 1 minute) by city, the same aggregates",
+                view_run(ksq, brokers, "hop",
+                         "SELECT city, window_start, count(*) AS n, avg(temperature) AS t, "
+                         "min(temperature) AS lo, max(temperature) AS hi, stddev(temperature) AS sd "
+                         "FROM weather GROUP BY city, HOP(ts, '1 hour', '1 minute')")),
     }
+
+
+TUMBLE_SELECT = ("SELECT city, window_start, count(*) AS n, avg(temperature) AS t, min(temperature) AS lo, "
+                 "max(temperature) AS hi, stddev(temperature) AS sd FROM weather GROUP BY city, TUMBLE(ts, '1 minute')")
+
+
+def view_run(ksq, brokers, name, select, topic="weather"):
+    """argv of a --exit-at-end --drain run of one view into a fresh database."""
+    db = os.path.join(WORK_DIR, name + ".db")
+    stream = ("CREATE STREAM weather (%s) WITH (topic = '%s', brokers = '%s', timestamp = 'ts', "
+              "watermark = '5 seconds');" % (WEATHER_COLUMNS, topic, brokers))
+    return Fresh(db, [ksq, "--exit-at-end", "--drain", db, stream,
+                      "CREATE MATERIALIZED VIEW %s AS %s;" % (name, select)])
+
+
+class Fresh(list):
+    """An argv whose database file is removed before every run."""
+
+    def __init__(self, db, argv):
+        super().__init__(argv)
+        self.db = db
+
+    def prepare(self):
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(self.db + suffix)
+            except FileNotFoundError:
+                pass
 
 
 def run_once(argv):
     """Run argv; return (seconds, peak RSS in MiB, stdout)."""
+    if hasattr(argv, "prepare"):
+        argv.prepare()
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = p.stdout.read()
@@ -60,7 +104,8 @@ def run_once(argv):
 
 
 def start_broker(build, partitions):
-    p = subprocess.Popen([os.path.join(build, "ksqlite-broker"), "--topic", "weather:%d" % partitions],
+    p = subprocess.Popen([os.path.join(build, "ksqlite-broker"), "--topic", "weather:%d" % partitions,
+                          "--topic", "weather_small:%d" % partitions],
                          stdout=subprocess.PIPE, text=True)
     brokers = p.stdout.readline().strip()
     if not brokers:
@@ -68,9 +113,9 @@ def start_broker(build, partitions):
     return p, brokers
 
 
-def produce(build, brokers, events):
+def produce(build, brokers, events, topic="weather"):
     t0 = time.monotonic()
-    subprocess.run([os.path.join(build, "ksqlite-gen"), "--brokers", brokers, "--topic", "weather",
+    subprocess.run([os.path.join(build, "ksqlite-gen"), "--brokers", brokers, "--topic", topic,
                     "--count", str(events), "--seed", "42", "--start", "2026-01-01T00:00:00Z",
                     "--eps", "100", "--jitter", "2000"], check=True, stderr=subprocess.DEVNULL)
     return time.monotonic() - t0
@@ -101,6 +146,7 @@ def main():
     broker, brokers = start_broker(args.build, args.partitions)
     try:
         produce_secs = produce(args.build, brokers, args.events)
+        produce(args.build, brokers, args.events // 5, topic="weather_small")
         work = workloads(args.build, brokers)
         if args.only:
             keep = {"floor"} | set(args.only.split(","))
@@ -124,16 +170,36 @@ def main():
         broker.terminate()
         broker.wait()
 
-    floor = statistics.median(times["floor"])
+    def events_of(n):
+        return args.events // 5 if n.endswith("_small") else args.events
+
+    rate = {n: events_of(n) / statistics.median(times[n]) for n in names}
     rows = []
     for n in names:
-        med = statistics.median(times[n])
         rows.append("| %s | %s | %.2f | %s | %.2f× | %.0f |" % (
-            n, work[n][0], med, "{:,}".format(int(args.events / med)), floor / med, rss[n]))
+            n, work[n][0], statistics.median(times[n]), "{:,}".format(int(rate[n])),
+            rate[n] / rate["floor"], rss[n]))
     table = "\n".join([
         "| workload | what it does | median s | events/s | × floor | peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|",
     ] + rows)
+    goals = []
+
+    def goal(text, value, ok):
+        goals.append("| %s | %s | %s |" % (text, value, "met" if ok else "**not met**"))
+
+    if "tumble" in rate:
+        goal("TUMBLE view ≥ 0.9× the floor", "%.2f×" % (rate["tumble"] / rate["floor"]),
+             rate["tumble"] >= 0.9 * rate["floor"])
+        goal("peak RSS of the TUMBLE run ≤ 96 MiB", "%.0f MiB" % rss["tumble"], rss["tumble"] <= 96)
+    if "hop" in rate and "tumble" in rate:
+        goal("HOP(1 hour, 1 minute) ≥ 0.9× TUMBLE", "%.2f×" % (rate["hop"] / rate["tumble"]),
+             rate["hop"] >= 0.9 * rate["tumble"])
+    if "tumble_small" in rss and "tumble" in rss:
+        goal("memory independent of the number of events: peak RSS at 1,000,000 vs 200,000 events",
+             "%.2f×" % (rss["tumble"] / rss["tumble_small"]), rss["tumble"] <= 1.1 * rss["tumble_small"])
+    if goals:
+        table += "\n\n| goal | measured | |\n|---|---:|---|\n" + "\n".join(goals)
     report = ("Run of %s on %s: %s events in %d partitions (produced in %.1f s), "
               "median of %d alternating rounds.\n\n%s\n" % (
                   time.strftime("%Y-%m-%d"), machine(), "{:,}".format(args.events), args.partitions,

@@ -7,7 +7,8 @@
 **
 **   partial  aggregate over raw events        ksq_var_partial(x)
 **   combine  scalar, two states into one      ksq_var_combine(a, b)    (UPSERT)
-**   merge    aggregate over states            ksq_var_merge(s)         (HOP panes, sessions)
+**   merge    aggregate over states            ksq_var_merge(s)         (HOP panes, sessions);
+**            also a window function whose inverse removes a state
 **   final    scalar, state into the result    ksq_var_final(s, kind)
 **
 ** sum/total/avg and the variances keep exact sums (exact.c), so results do
@@ -83,47 +84,88 @@ static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* ------------------------------------------------------------------ sums */
 
-/* State of sum/total/avg: the count, an exact integer sum while every value
-** is an integer that fits, and the exact sum of all values as doubles. */
+/* State of sum/total/avg: the count, the exact integer sum of the integer
+** values and how many were not integers, and the exact sum of all values as
+** doubles. Every field can be subtracted, so sliding windows can drop a
+** pane's state from a running sum (sum_unmerge). */
+typedef struct sum_i128 {
+    uint64_t lo; /* low 64 bits */
+    int64_t hi;  /* high 64 bits, two's complement */
+} sum_i128;      /* 128 bits, kept in words: SQLite's contexts are 8-byte aligned */
+
 typedef struct sum_state {
-    sqlite3_int64 count; /* non-NULL values */
-    int allInt;          /* every value so far was an integer */
-    int overflow;        /* the integer sum left the 64-bit range */
-    sqlite3_int64 isum;  /* the integer sum (when allInt and not overflow) */
-    ksq_xsum x;          /* the exact sum as doubles */
+    sqlite3_int64 count;   /* non-NULL values */
+    sqlite3_int64 nNonInt; /* of them, values that were not integers */
+    sum_i128 isum;         /* the exact sum of the integer values */
+    ksq_xsum x;            /* the exact sum of all values as doubles */
 } sum_state;
 
-/* Serialized layout: count, isum (int64), allInt, overflow, nParts (int32),
-** special, parts (double). */
-#define SUM_HEADER (2 * 8 + 3 * 4 + 8)
+/* a += b (sign = 1) or a -= b (sign = -1), modulo 2^128. */
+static void i128_add(sum_i128 *a, sum_i128 b, int sign)
+{
+    if (sign < 0) { /* two's complement negation */
+        b.lo = ~b.lo + 1;
+        b.hi = (int64_t)(~(uint64_t)b.hi + (b.lo == 0));
+    }
+    uint64_t lo = a->lo + b.lo;
+    a->hi = (int64_t)((uint64_t)a->hi + (uint64_t)b.hi + (lo < a->lo));
+    a->lo = lo;
+}
+
+static sum_i128 i128_from(sqlite3_int64 v)
+{
+    sum_i128 r = {(uint64_t)v, v < 0 ? -1 : 0};
+    return r;
+}
+
+/* Does a fit in 64 bits? */
+static int i128_fits(sum_i128 a)
+{
+    return (a.hi == 0 && a.lo <= (uint64_t)INT64_MAX) || (a.hi == -1 && a.lo > (uint64_t)INT64_MAX);
+}
+
+/* Serialized layout of an xsum: nParts (int32), hasSpecial (int32), the
+** three special counts (int64) when hasSpecial, then the parts (double). */
+#define XSUM_MAX_BYTES (8 + 3 * 8 + KSQ_XSUM_MAX * 8)
 
 static void xsum_write(unsigned char **pp, const ksq_xsum *x)
 {
-    int32_t n = x->n;
-    memcpy(*pp, &n, 4), *pp += 4;
-    memcpy(*pp, &x->special, 8), *pp += 8;
-    memcpy(*pp, x->p, (size_t)n * 8), *pp += (size_t)n * 8;
+    int32_t head[2] = {x->n, ksq_xsum_special(x)};
+    memcpy(*pp, head, 8), *pp += 8;
+    if (head[1]) {
+        int64_t sp[3] = {x->nPosInf, x->nNegInf, x->nNaN};
+        memcpy(*pp, sp, 24), *pp += 24;
+    }
+    memcpy(*pp, x->p, (size_t)x->n * 8), *pp += (size_t)x->n * 8;
 }
 
 static int xsum_read(const unsigned char **pp, const unsigned char *end, ksq_xsum *x)
 {
-    int32_t n;
-    if (end - *pp < 12) return -1;
-    memcpy(&n, *pp, 4), *pp += 4;
-    if (n < 0 || n > KSQ_XSUM_MAX || end - *pp < 8 + (ptrdiff_t)n * 8) return -1;
-    memcpy(&x->special, *pp, 8), *pp += 8;
-    memcpy(x->p, *pp, (size_t)n * 8), *pp += (size_t)n * 8;
-    x->n = n;
+    int32_t head[2];
+    if (end - *pp < 8) return -1;
+    memcpy(head, *pp, 8), *pp += 8;
+    x->nPosInf = x->nNegInf = x->nNaN = 0;
+    if (head[1]) {
+        int64_t sp[3];
+        if (end - *pp < 24) return -1;
+        memcpy(sp, *pp, 24), *pp += 24;
+        x->nPosInf = sp[0], x->nNegInf = sp[1], x->nNaN = sp[2];
+    }
+    if (head[0] < 0 || head[0] > KSQ_XSUM_MAX || end - *pp < (ptrdiff_t)head[0] * 8) return -1;
+    memcpy(x->p, *pp, (size_t)head[0] * 8), *pp += (size_t)head[0] * 8;
+    x->n = head[0];
     return 0;
 }
 
+/* Layout of a sum state: count, nNonInt (int64), isum (lo, hi), the xsum. */
+#define SUM_HEADER (2 * 8 + 16)
+
 static void sum_result(sqlite3_context *ctx, const sum_state *s)
 {
-    unsigned char buf[SUM_HEADER + KSQ_XSUM_MAX * 8], *p = buf;
-    int32_t flags[2] = {s->allInt, s->overflow};
+    unsigned char buf[SUM_HEADER + XSUM_MAX_BYTES], *p = buf;
     memcpy(p, &s->count, 8), p += 8;
-    memcpy(p, &s->isum, 8), p += 8;
-    memcpy(p, flags, 8), p += 8;
+    memcpy(p, &s->nNonInt, 8), p += 8;
+    memcpy(p, &s->isum, 16), p += 16;
     xsum_write(&p, &s->x);
     sqlite3_result_blob(ctx, buf, (int)(p - buf), SQLITE_TRANSIENT);
 }
@@ -133,17 +175,13 @@ static sum_state sum_read(sqlite3_value *v)
 {
     sum_state s;
     memset(&s, 0, sizeof s);
-    s.allInt = 1;
     if (sqlite3_value_type(v) != SQLITE_BLOB) return s;
     const unsigned char *p = sqlite3_value_blob(v), *end = p + sqlite3_value_bytes(v);
-    if (end - p < 24) return s;
-    int32_t flags[2];
+    if (end - p < SUM_HEADER) return s;
     sum_state r = s;
     memcpy(&r.count, p, 8), p += 8;
-    memcpy(&r.isum, p, 8), p += 8;
-    memcpy(flags, p, 8), p += 8;
-    r.allInt = flags[0];
-    r.overflow = flags[1];
+    memcpy(&r.nNonInt, p, 8), p += 8;
+    memcpy(&r.isum, p, 16), p += 16;
     return xsum_read(&p, end, &r.x) == 0 ? r : s;
 }
 
@@ -154,33 +192,34 @@ static void sum_add_value(sum_state *s, sqlite3_value *v)
     s->count++;
     if (t == SQLITE_INTEGER) {
         sqlite3_int64 i = sqlite3_value_int64(v);
-        if (s->allInt && !s->overflow && __builtin_add_overflow(s->isum, i, &s->isum))
-            s->overflow = 1;
+        i128_add(&s->isum, i128_from(i), 1);
         ksq_xsum_add(&s->x, (double)i);
     } else {
-        s->allInt = 0;
+        s->nNonInt++;
         ksq_xsum_add(&s->x, sqlite3_value_double(v));
     }
 }
 
 static void sum_merge(sum_state *a, const sum_state *b)
 {
-    if (b->count == 0) return;
-    if (a->count == 0) {
-        *a = *b;
-        return;
-    }
     a->count += b->count;
-    a->allInt = a->allInt && b->allInt;
-    a->overflow = a->overflow || b->overflow || __builtin_add_overflow(a->isum, b->isum, &a->isum);
+    a->nNonInt += b->nNonInt;
+    i128_add(&a->isum, b->isum, 1);
     ksq_xsum_merge(&a->x, &b->x);
+}
+
+/* a -= b: the inverse of sum_merge. */
+static void sum_unmerge(sum_state *a, const sum_state *b)
+{
+    a->count -= b->count;
+    a->nNonInt -= b->nNonInt;
+    i128_add(&a->isum, b->isum, -1);
+    ksq_xsum_unmerge(&a->x, &b->x);
 }
 
 static sum_state *sum_ctx(sqlite3_context *ctx)
 {
-    sum_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
-    if (s && s->count == 0 && !s->allInt) s->allInt = 1; /* fresh context */
-    return s;
+    return sqlite3_aggregate_context(ctx, sizeof(sum_state)); /* zeroed: the empty state */
 }
 
 static void sum_partial_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -198,12 +237,21 @@ static void sum_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (s) sum_merge(s, &b);
 }
 
+/* xInverse of ksq_sum_merge as a window function. */
+static void sum_unmerge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sum_state *s = sum_ctx(ctx);
+    sum_state b = sum_read(argv[0]);
+    if (s) sum_unmerge(s, &b);
+}
+
+/* xFinal, and xValue as a window function (the state stays). */
 static void sum_state_final(sqlite3_context *ctx)
 {
     sum_state *s = sqlite3_aggregate_context(ctx, 0);
     sum_state empty;
     memset(&empty, 0, sizeof empty);
-    empty.allInt = 1;
     sum_result(ctx, s ? s : &empty);
 }
 
@@ -231,8 +279,8 @@ static void fn_sum_final(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return; /* NULL */
     } else if (kind == SUM_AVG) {
         sqlite3_result_double(ctx, d / (double)s.count);
-    } else if (s.allInt && !s.overflow) {
-        sqlite3_result_int64(ctx, s.isum);
+    } else if (s.nNonInt == 0 && i128_fits(s.isum)) {
+        sqlite3_result_int64(ctx, (sqlite3_int64)s.isum.lo);
     } else {
         sqlite3_result_double(ctx, d);
     }
@@ -242,7 +290,7 @@ static void fn_sum_final(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void var_result(sqlite3_context *ctx, const ksq_xvar *v)
 {
-    unsigned char buf[8 + 2 * (12 + KSQ_XSUM_MAX * 8)], *p = buf;
+    unsigned char buf[8 + 2 * XSUM_MAX_BYTES], *p = buf;
     memcpy(p, &v->n, 8), p += 8;
     xsum_write(&p, &v->s1);
     xsum_write(&p, &v->s2);
@@ -278,6 +326,16 @@ static void var_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (s) ksq_xvar_merge(s, &b);
 }
 
+/* xInverse of ksq_var_merge as a window function. */
+static void var_unmerge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    ksq_xvar *s = sqlite3_aggregate_context(ctx, sizeof *s);
+    ksq_xvar b = var_read(argv[0]);
+    if (s) ksq_xvar_unmerge(s, &b);
+}
+
+/* xFinal, and xValue as a window function (the state stays). */
 static void var_state_final(sqlite3_context *ctx)
 {
     ksq_xvar *s = sqlite3_aggregate_context(ctx, 0);
@@ -520,11 +578,17 @@ int ksq_functions_register(sqlite3 *db)
     FN("ksq_key", -1, 0, fn_key, 0, 0);
     FN("ksq_time", 1, 0, fn_time, 0, 0);
     FN("ksq_sum_partial", 1, 0, 0, sum_partial_step, sum_state_final);
-    FN("ksq_sum_merge", 1, 0, 0, sum_merge_step, sum_state_final);
+    /* The merges are also window functions: sliding windows drop the
+    ** oldest pane with the inverse (plan.c, HOP). */
+    if (!rc)
+        rc = sqlite3_create_window_function(db, "ksq_sum_merge", 1, det, 0, sum_merge_step,
+                                            sum_state_final, sum_state_final, sum_unmerge_step, 0);
+    if (!rc)
+        rc = sqlite3_create_window_function(db, "ksq_var_merge", 1, det, 0, var_merge_step,
+                                            var_state_final, var_state_final, var_unmerge_step, 0);
     FN("ksq_sum_combine", 2, 0, fn_sum_combine, 0, 0);
     FN("ksq_sum_final", 2, 0, fn_sum_final, 0, 0);
     FN("ksq_var_partial", 1, 0, 0, var_partial_step, var_state_final);
-    FN("ksq_var_merge", 1, 0, 0, var_merge_step, var_state_final);
     FN("ksq_var_combine", 2, 0, fn_var_combine, 0, 0);
     FN("ksq_var_final", 2, 0, fn_var_final, 0, 0);
     FN("ksq_first_partial", 4, 0, 0, pick_partial_step, pick_state_final);

@@ -14,6 +14,10 @@
 **
 ** Variance uses the exact sums of x and x² (squares split exactly with fma)
 ** and the exact numerator n·Σx² − (Σx)², so it is order-independent too.
+**
+** Because the sums are exact they can also be subtracted exactly
+** (ksq_xsum_unmerge), which sliding windows use to drop the oldest pane.
+** Infinities and NaNs are counted rather than summed, for the same reason.
 */
 #include "exact.h"
 
@@ -30,7 +34,13 @@ void ksq_xsum_init(ksq_xsum *s)
 void ksq_xsum_add(ksq_xsum *s, double x)
 {
     if (!isfinite(x)) {
-        s->special += x;
+        if (isnan(x)) {
+            s->nNaN++;
+        } else if (x > 0) {
+            s->nPosInf++;
+        } else {
+            s->nNegInf++;
+        }
         return;
     }
     int i = 0;
@@ -47,8 +57,13 @@ void ksq_xsum_add(ksq_xsum *s, double x)
         x = hi;
     }
     if (!isfinite(x)) {
-        /* The sum itself overflowed: keep it as a special value. */
-        s->special += x;
+        /* The sum itself overflowed (values near DBL_MAX): count it as an
+        ** infinity. Not reachable with the magnitudes of real data. */
+        if (x > 0) {
+            s->nPosInf++;
+        } else {
+            s->nNegInf++;
+        }
         s->n = i;
         return;
     }
@@ -63,12 +78,29 @@ void ksq_xsum_add(ksq_xsum *s, double x)
 void ksq_xsum_merge(ksq_xsum *s, const ksq_xsum *o)
 {
     for (int j = 0; j < o->n; j++) ksq_xsum_add(s, o->p[j]);
-    s->special += o->special;
+    s->nPosInf += o->nPosInf;
+    s->nNegInf += o->nNegInf;
+    s->nNaN += o->nNaN;
+}
+
+void ksq_xsum_unmerge(ksq_xsum *s, const ksq_xsum *o)
+{
+    for (int j = 0; j < o->n; j++) ksq_xsum_add(s, -o->p[j]);
+    s->nPosInf -= o->nPosInf;
+    s->nNegInf -= o->nNegInf;
+    s->nNaN -= o->nNaN;
+}
+
+int ksq_xsum_special(const ksq_xsum *s)
+{
+    return s->nPosInf != 0 || s->nNegInf != 0 || s->nNaN != 0;
 }
 
 double ksq_xsum_value(const ksq_xsum *s)
 {
-    if (s->special != 0.0 || isnan(s->special)) return s->special;
+    if (s->nNaN > 0 || (s->nPosInf > 0 && s->nNegInf > 0)) return NAN;
+    if (s->nPosInf > 0) return INFINITY;
+    if (s->nNegInf > 0) return -INFINITY;
     int n = s->n;
     double hi = 0.0, lo = 0.0;
     if (n > 0) {
@@ -113,11 +145,17 @@ void ksq_xvar_merge(ksq_xvar *v, const ksq_xvar *o)
     ksq_xsum_merge(&v->s2, &o->s2);
 }
 
+void ksq_xvar_unmerge(ksq_xvar *v, const ksq_xvar *o)
+{
+    v->n -= o->n;
+    ksq_xsum_unmerge(&v->s1, &o->s1);
+    ksq_xsum_unmerge(&v->s2, &o->s2);
+}
+
 int ksq_xvar_value(const ksq_xvar *v, int population, double *pOut)
 {
     if (v->n == 0 || (!population && v->n < 2)) return 0;
-    if (v->s1.special != 0.0 || v->s2.special != 0.0 || isnan(v->s1.special) ||
-        isnan(v->s2.special)) {
+    if (ksq_xsum_special(&v->s1) || ksq_xsum_special(&v->s2)) {
         *pOut = NAN;
         return 1;
     }

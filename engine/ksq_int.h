@@ -34,7 +34,7 @@ typedef struct ksqlite ksqlite;
 
 /* librdkafka prefetch per consumer (see kafka_conf.c); the benchmark's floor
 ** consumer uses the same. */
-#define KSQ_QUEUE_KBYTES   "16384"
+#define KSQ_QUEUE_KBYTES   "8192"
 #define KSQ_QUEUE_MESSAGES "100000"
 
 /* Size of an error buffer for functions that cannot allocate. */

@@ -483,6 +483,31 @@ static char *merged_cols(plan_ctx *c, const char *zAlias)
     return sqlite3_str_finish(s);
 }
 
+/* "g0, ..., sum(_n) OVER w AS _n, <merges> OVER w": the merged state of the
+** rows in window frame w, for the sliding-window emit. NULL when an
+** aggregate's merge has no inverse (first/last), which the frame needs. */
+static char *windowed_cols(plan_ctx *c)
+{
+    for (int i = 0; i < c->sel->nAgg; i++) {
+        const ksq_agg_call *a = &c->sel->aAgg[i];
+        if (!a->distinct && (a->fn == KSQ_AGG_FIRST || a->fn == KSQ_AGG_LAST)) return NULL;
+    }
+    sqlite3_str *s = sqlite3_str_new(NULL);
+    for (int g = 0; g < c->sel->nGroup; g++) sqlite3_str_appendf(s, "g%d, ", g);
+    sqlite3_str_appendall(s, "sum(_n) OVER w AS _n");
+    for (int i = 0; i < c->sel->nAgg; i++) {
+        const ksq_agg_call *a = &c->sel->aAgg[i];
+        for (int k = 0; k < agg_ncol(a); k++) {
+            char *ref = sqlite3_mprintf("p%d%s", i, col_suffix(k));
+            char *m = ref ? merge_sql(a, k, ref, c->azSep[i]) : NULL;
+            sqlite3_str_appendf(s, ", %s OVER w AS p%d%s", m ? m : "NULL", i, col_suffix(k));
+            sqlite3_free(ref);
+            sqlite3_free(m);
+        }
+    }
+    return sqlite3_str_finish(s);
+}
+
 /* The partial state columns of one batch, over events named by the texts. */
 static char *partial_cols(plan_ctx *c, int inner)
 {
@@ -668,6 +693,65 @@ static char *affected_cte(plan_ctx *c)
         "FROM \"ksq_s_%w\" AS d, ks WHERE d.dirty) ",
         (long long)nWin, (long long)p->slideMs, (long long)p->slideMs, (long long)p->slideMs,
         (long long)p->slideMs, c->zView);
+}
+
+/* The EMIT FINAL statements of a HOP view: windows starting in [?1, ?2].
+**
+** Each window is the merge of size/slide panes. With invertible merges the
+** windows of a group are one sliding frame over its panes in primary-key
+** order: each pane enters and leaves the running state once and nothing is
+** sorted, so a HOP(1 hour, 1 minute) view costs about what a TUMBLE(1 minute)
+** does. A group gets an empty pane at each window start it has none (those
+** panes are closed: no event can reach them), so that every window holding
+** data has a row to be computed on. Otherwise (first/last) every window
+** merges its panes. */
+static char *hop_emit(plan_ctx *c, const char *zItems, const char *zMerged, const char *zHaving)
+{
+    const ksq_plan *p = c->plan;
+    const char *V = c->zView;
+    long long size = (long long)p->sizeMs, slide = (long long)p->slideMs;
+    char *zFramed = windowed_cols(c);
+    if (!zFramed) {
+        return sqlite3_mprintf(
+            "WITH RECURSIVE wins(ws) AS (SELECT ?1 UNION ALL SELECT ws + %lld FROM wins WHERE "
+            "ws + %lld <= ?2) "
+            "INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, wins.ws AS ws, wins.ws + %lld "
+            "AS we, %s FROM wins JOIN \"ksq_s_%w\" AS s ON s.pane >= wins.ws AND s.pane < "
+            "wins.ws + %lld GROUP BY s.gk, wins.ws) AS _s WHERE %s",
+            slide, slide, V, zItems, size, zMerged, V, size, zHaving);
+    }
+    char *zCols = state_cols(c, "");
+    /* Empty panes: the group's values, no events, NULL partial states. */
+    sqlite3_str *ph = sqlite3_str_new(NULL);
+    sqlite3_str *gs = sqlite3_str_new(NULL);
+    for (int g = 0; g < c->sel->nGroup; g++) {
+        sqlite3_str_appendf(ph, "grp.g%d, ", g);
+        sqlite3_str_appendf(gs, ", g%d", g);
+    }
+    sqlite3_str_appendall(ph, "0");
+    for (int i = 0; i < c->sel->nAgg; i++) {
+        for (int k = 0; k < agg_ncol(&c->sel->aAgg[i]); k++) sqlite3_str_appendall(ph, ", NULL");
+    }
+    char *zEmpty = sqlite3_str_finish(ph), *zGroupCols = sqlite3_str_finish(gs);
+    char *z = sqlite3_mprintf(
+        "WITH RECURSIVE wins(ws) AS (SELECT ?1 UNION ALL SELECT ws + %lld FROM wins WHERE "
+        "ws + %lld <= ?2) "
+        "INSERT OR IGNORE INTO \"ksq_s_%w\"(gk, pane, pend, %s) SELECT grp.gk, wins.ws, wins.ws + "
+        "%lld, %s FROM (SELECT gk%s FROM \"ksq_s_%w\" WHERE pane >= ?1 AND pane < ?2 + %lld GROUP "
+        "BY gk) AS grp, wins;\n"
+        "INSERT INTO \"%w\" SELECT %s FROM (SELECT gk, pane AS ws, pane + %lld AS we, %s FROM "
+        "\"ksq_s_%w\" WHERE +pane >= ?1 AND +pane < ?2 + %lld WINDOW w AS (PARTITION BY gk ORDER "
+        "BY "
+        "pane RANGE BETWEEN CURRENT ROW AND %lld FOLLOWING)) AS _s WHERE _s.ws >= ?1 AND "
+        "_s.ws <= ?2 AND _s._n > 0 AND %s",
+        slide, slide, V, zCols ? zCols : "", (long long)p->paneMs, zEmpty ? zEmpty : "",
+        zGroupCols ? zGroupCols : "", V, size, V, zItems, size, zFramed, V, size, size - 1,
+        zHaving);
+    sqlite3_free(zFramed);
+    sqlite3_free(zCols);
+    sqlite3_free(zEmpty);
+    sqlite3_free(zGroupCols);
+    return z;
 }
 
 static int build_aggregate(plan_ctx *c)
@@ -864,7 +948,7 @@ static int build_aggregate(plan_ctx *c)
         sqlite3_str_appendf(s, ", dirty = %d", changes);
         p->zFeed = sqlite3_str_finish(s);
 
-        int64_t size = p->sizeMs, slide = p->slideMs;
+        int64_t size = p->sizeMs;
         if (changes) {
             char *zAff = affected_cte(c);
             p->zChangesDelete = sqlite3_mprintf(
@@ -886,15 +970,7 @@ static int build_aggregate(plan_ctx *c)
                 "s.gk, s.pane) AS _s WHERE %s",
                 V, zItems, (long long)size, zMerged, V, zHaving);
         } else if (p->winKind == KSQ_WIN_HOP) {
-            p->zEmitFinal = sqlite3_mprintf("WITH RECURSIVE wins(ws) AS (SELECT ?1 UNION ALL "
-                                            "SELECT ws + %lld FROM wins WHERE ws + %lld <= ?2) "
-                                            "INSERT INTO \"%w\" SELECT %s FROM (SELECT s.gk AS gk, "
-                                            "wins.ws AS ws, wins.ws + %lld AS we, %s FROM wins "
-                                            "JOIN \"ksq_s_%w\" AS s ON s.pane >= wins.ws AND "
-                                            "s.pane < wins.ws + %lld GROUP BY s.gk, wins.ws) AS _s "
-                                            "WHERE %s",
-                                            (long long)slide, (long long)slide, V, zItems,
-                                            (long long)size, zMerged, V, (long long)size, zHaving);
+            p->zEmitFinal = hop_emit(c, zItems, zMerged, zHaving);
         }
         p->zDeleteClosed = sqlite3_mprintf("DELETE FROM \"ksq_s_%w\" WHERE pane < ?1", V);
         if (p->nDistinct)

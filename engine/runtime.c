@@ -261,9 +261,13 @@ static int record_dead_letters(ksqlite *k, ksq_source *src, char **pzErr)
     return rc;
 }
 
-/* Process the source's batch for its views in one transaction. With drain,
-** close every window after it. */
-static int process_batch(ksqlite *k, ksq_source *src, int drain, char **pzErr)
+/* How process_batch() treats windows: closing them may wait while catching
+** up (BATCH_NORMAL), must happen now (BATCH_FLUSH), or every window closes,
+** end of input being end of stream (BATCH_DRAIN). */
+enum { BATCH_NORMAL, BATCH_FLUSH, BATCH_DRAIN };
+
+/* Process the source's batch for its views in one transaction. */
+static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
     int rc = sqlite3_exec(k->db, "BEGIN IMMEDIATE", 0, 0, NULL);
@@ -278,8 +282,9 @@ static int process_batch(ksqlite *k, ksq_source *src, int drain, char **pzErr)
         char *zErr = NULL;
         int64_t t0 = ksq_monotonic_ms();
         int vrc = sqlite3_exec(k->db, "SAVEPOINT ksq_view", 0, 0, NULL);
-        if (!vrc) vrc = ksq_view_process(k, v, src, &zErr);
-        if (!vrc && drain) vrc = ksq_view_drain(k, v, &zErr);
+        int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src);
+        if (!vrc) vrc = ksq_view_process(k, v, src, mayDefer, &zErr);
+        if (!vrc && mode == BATCH_DRAIN) vrc = ksq_view_drain(k, v, &zErr);
         if (!vrc) vrc = ksq_view_save(k, v, &zErr);
         if (vrc == SQLITE_OK) {
             sqlite3_exec(k->db, "RELEASE ksq_view", 0, 0, NULL);
@@ -389,8 +394,23 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
         rc = ksq_source_poll(src, rt->maxBatch, per, pzErr);
         if (rc) break;
         *pnEvents += src->batch.nEv;
-        if (src->batch.nEv > 0 || watermark_moved(k, src)) rc = process_batch(k, src, 0, pzErr);
+        if (src->batch.nEv > 0 || watermark_moved(k, src))
+            rc = process_batch(k, src, BATCH_NORMAL, pzErr);
         ksq_batch_reset(&src->batch);
+    }
+    return rc;
+}
+
+/* Close what windows can close now in every open source's views (an empty
+** batch in mode BATCH_FLUSH or BATCH_DRAIN). */
+static int flush(ksqlite *k, int mode, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int rc = SQLITE_OK;
+    for (int s = 0; s < rt->nSource && !rc; s++) {
+        ksq_source *src = rt->aSource[s];
+        ksq_batch_reset(&src->batch);
+        rc = process_batch(k, src, mode, pzErr);
     }
     return rc;
 }
@@ -414,6 +434,14 @@ int ksqlite_run(ksqlite *k, int timeoutMs)
             return rc;
         }
     } while (!k->rt->stop && ksq_monotonic_ms() < end);
+    if (k->rt->stop) {
+        /* A graceful stop: what can close, closes, before the caller exits. */
+        rc = flush(k, BATCH_FLUSH, &zErr);
+        if (rc) {
+            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : sqlite3_errstr(rc));
+            sqlite3_free(zErr);
+        }
+    }
     return rc;
 }
 
@@ -516,12 +544,7 @@ int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
             rc = SQLITE_ERROR;
         }
     }
-    for (int s = 0; s < nEnd && !rc && drain && !rt->stop; s++) {
-        ksq_source *src = ksq_runtime_source(k, aEnd[s].zStream);
-        if (!src) continue;
-        ksq_batch_reset(&src->batch);
-        rc = process_batch(k, src, 1, pzErr);
-    }
+    if (!rc) rc = flush(k, drain && !rt->stop ? BATCH_DRAIN : BATCH_FLUSH, pzErr);
     for (int s = 0; s < nEnd; s++) {
         sqlite3_free(aEnd[s].zStream);
         sqlite3_free(aEnd[s].aId);

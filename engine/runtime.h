@@ -95,6 +95,9 @@ void ksq_workers_free(ksq_workers *w);
 int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr);
 /* Is partition i idle: caught up and silent for the stream's idle_timeout? */
 int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
+/* Has the source more to read right now (a partition below its high-water
+** mark, as last seen)? */
+int ksq_source_behind(const ksq_source *src);
 /* Index of partition id, or -1. */
 int ksq_source_part_index(const ksq_source *src, int32_t id);
 void ksq_source_close(ksq_source *src);
@@ -116,6 +119,9 @@ typedef struct ksq_watermark {
 } ksq_watermark;
 
 #define KSQ_NO_TIME INT64_MIN
+
+/* While catching up, views close windows at most this often (ms). */
+#define KSQ_CLOSE_INTERVAL_MS 1000
 
 /* Find (or add) the entry of a partition. */
 ksq_wm_part *ksq_wm_part_get(ksq_watermark *w, int32_t id);
@@ -144,6 +150,7 @@ typedef struct ksq_view {
     int64_t commitUs[64];                    /* recent batch durations, microseconds (ring) */
     int nCommit;
     int64_t lastCommitWall;       /* wall-clock ms of the last commit */
+    int64_t lastCloseMono;        /* monotonic ms windows were last closed */
     double rate;                  /* events per second taken, over the last few seconds */
     int64_t rateStart, rateCount; /* the current rate window: start (monotonic ms), events */
     int failed;                   /* stopped by an error */
@@ -158,8 +165,10 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
                      char **pzErr, int *pErrOff);
 /* Load a view from the catalog (ksq_view_compile without creating). */
 int ksq_view_load(ksqlite *k, const char *zName, const char *zSql, ksq_view **ppView, char **pzErr);
-/* Process the source's current batch (inside the caller's transaction). */
-int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, char **pzErr);
+/* Process the source's current batch (inside the caller's transaction).
+** With mayDefer (the source is behind: more is waiting), closing windows may wait
+** for a later batch, at most KSQ_CLOSE_INTERVAL_MS. */
+int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, int mayDefer, char **pzErr);
 /* Close every window (end of stream): --drain. */
 int ksq_view_drain(ksqlite *k, ksq_view *v, char **pzErr);
 /* Persist progress (offsets, watermark, counters). */

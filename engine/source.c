@@ -200,6 +200,15 @@ int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono)
     return nowMono - last >= src->def.idleTimeoutMs;
 }
 
+int ksq_source_behind(const ksq_source *src)
+{
+    for (int i = 0; i < src->nPart; i++) {
+        const ksq_source_part *p = &src->aPart[i];
+        if (p->hwm >= 0 && p->position >= 0 && p->position < p->hwm) return 1;
+    }
+    return 0;
+}
+
 /* Mark ev a dead letter with a message kept in the arena. */
 static void dead(ksq_arena *arena, ksq_event *ev, const char *zStage, const char *zMsg)
 {

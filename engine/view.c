@@ -127,7 +127,8 @@ static int prep_slot(ksqlite *k, ksq_view *v, int slot, const char *zSql, int is
 }
 
 /* Run the statements of a slot with up to two integer parameters; adds the
-** rows they changed to *pnChanged (if not NULL). */
+** rows the last of them changed to *pnChanged (if not NULL): earlier ones
+** prepare (a HOP emit's empty panes). */
 static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, int64_t *pnChanged,
                     char **pzErr)
 {
@@ -144,7 +145,7 @@ static int run_slot(ksqlite *k, ksq_view *v, int slot, int64_t a1, int64_t a2, i
             sqlite3_reset(st);
             return rc;
         }
-        if (pnChanged) *pnChanged += sqlite3_changes64(k->db);
+        if (pnChanged && i == v->anStmt[slot] - 1) *pnChanged += sqlite3_changes64(k->db);
         sqlite3_reset(st);
     }
     return SQLITE_OK;
@@ -540,7 +541,7 @@ static int close_windows(ksqlite *k, ksq_view *v, char **pzErr)
     return rc;
 }
 
-int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, char **pzErr)
+int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, int mayDefer, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
     ksq_batch *b = &src->batch;
@@ -591,10 +592,16 @@ int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, char **pzErr)
         if (!rc) rc = run_slot(k, v, SLOT_CHANGES_INSERT, 0, 0, &v->nRows, pzErr);
         if (!rc) rc = run_slot(k, v, SLOT_CHANGES_RESET, 0, 0, NULL, pzErr);
     }
-    if (!rc) rc = close_windows(k, v, pzErr);
+    /* Catching up, windows are closed at most every KSQ_CLOSE_INTERVAL_MS:
+    ** a HOP emit reads each window's panes, and the fewer the emits, the
+    ** fewer times each pane is read. Live, every batch closes them. */
+    int64_t now = ksq_monotonic_ms();
+    if (!rc && (!mayDefer || now - v->lastCloseMono >= KSQ_CLOSE_INTERVAL_MS)) {
+        rc = close_windows(k, v, pzErr);
+        v->lastCloseMono = now;
+    }
     if (!rc) {
         v->nBatches++;
-        int64_t now = ksq_monotonic_ms();
         if (v->rateStart == 0) v->rateStart = now;
         v->rateCount += v->nTake;
         if (now - v->rateStart >= 2000) {

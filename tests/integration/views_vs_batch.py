@@ -66,6 +66,11 @@ assert len(rows) == len(events), "kcat read %d of %d events" % (len(rows), len(e
 AGGS = ("count(*) AS n, count(x) AS nx, sum(i) AS si, total(x) AS tx, avg(x) AS ax, min(x) AS mn, "
         "max(x) AS mx, count(DISTINCT i) AS di, group_concat(s) AS gs, stddev(x) AS sd, var_pop(x) AS vp, "
         "first(x) AS fx, last(x) AS lx, sum(i) FILTER (WHERE x > 0) AS sip")
+# Without first/last, a HOP view computes its windows as one sliding frame
+# over the panes (their merges have inverses): a second HOP view covers it.
+SLIDE_AGGS = ("count(*) AS n, count(x) AS nx, sum(i) AS si, total(x) AS tx, avg(x) AS ax, min(x) AS mn, "
+              "max(x) AS mx, count(DISTINCT i) AS di, group_concat(s) AS gs, stddev(x) AS sd, var_pop(x) AS vp, "
+              "sum(i) FILTER (WHERE x > 0) AS sip")
 script = """
 CREATE STREAM s (k TEXT, ts TIMESTAMP, x REAL, i INTEGER, s TEXT)
   WITH (topic = '{topic}', brokers = '{brokers}', timestamp = 'ts', watermark = '{delay} milliseconds');
@@ -73,13 +78,14 @@ CREATE TABLE regions(k TEXT PRIMARY KEY, region TEXT);
 INSERT INTO regions VALUES ('a', 'north'), ('b', 'north'), ('c', 'south');
 CREATE MATERIALIZED VIEW v_tumble AS SELECT k, window_start, window_end, {aggs} FROM s GROUP BY k, TUMBLE(ts, '10 seconds');
 CREATE MATERIALIZED VIEW v_hop AS SELECT k, window_start, window_end, {aggs} FROM s GROUP BY k, HOP(ts, '30 seconds', '10 seconds');
+CREATE MATERIALIZED VIEW v_slide AS SELECT k, window_start, window_end, {slide_aggs} FROM s GROUP BY k, HOP(ts, '40 seconds', '10 seconds') HAVING count(*) > 3;
 CREATE MATERIALIZED VIEW v_session AS SELECT k, window_start, window_end, {aggs} FROM s GROUP BY k, SESSION(ts, '2 seconds');
 CREATE MATERIALIZED VIEW v_changes AS SELECT k, window_start, count(*) AS n, avg(x) AS ax FROM s GROUP BY k, TUMBLE(ts, '10 seconds') EMIT CHANGES;
 CREATE MATERIALIZED VIEW v_group AS SELECT k, count(*) AS n, max(x) AS mx, avg(i) AS ai FROM s GROUP BY k HAVING count(*) > 5;
 CREATE MATERIALIZED VIEW v_filter AS SELECT k, ts, x * 2 AS x2, CASE WHEN i > 30 THEN 'high' ELSE 'low' END AS level FROM s WHERE x > 10;
 CREATE MATERIALIZED VIEW v_region AS SELECT r.region, window_start, count(*) AS n, sum(i) AS si
   FROM s JOIN regions r ON r.k = s.k GROUP BY r.region, TUMBLE(ts, '1 minute');
-""".format(topic=TOPIC, brokers=BROKERS, delay=DELAY_MS, aggs=AGGS)
+""".format(topic=TOPIC, brokers=BROKERS, delay=DELAY_MS, aggs=AGGS, slide_aggs=SLIDE_AGGS)
 db = os.path.join(WORK, "views%d.db" % SEED)
 subprocess.run([os.path.join(BIN, "ksqlite"), "--exit-at-end", "--drain", db], input=script, text=True, check=True)
 
@@ -141,6 +147,10 @@ oracle = {
                 "GROUP BY k, ws" % OAGGS,
     "v_hop": "SELECT k, ws, ws + 30000, %s FROM (SELECT e.*, (ts - ((ts %% 10000) + 10000) %% 10000) - j * 10000 AS ws "
              "FROM e, seq WHERE j < 3) GROUP BY k, ws" % OAGGS,
+    "v_slide": "SELECT k, ws, ws + 40000, count(*), count(x), sum(i), total(x), avg(x), min(x), max(x), "
+               "count(DISTINCT i), group_concat(s), stddev_samp(x), var_pop(x), sum(CASE WHEN x > 0 THEN i END) "
+               "FROM (SELECT e.*, (ts - ((ts % 10000) + 10000) % 10000) - j * 10000 AS ws "
+               "FROM e, seq WHERE j < 4) GROUP BY k, ws HAVING count(*) > 3",
     "v_session": "SELECT k, min(ts), max(ts) + 2000, %s FROM (SELECT *, sum(brk) OVER (PARTITION BY k ORDER BY ts, p, o) "
                  "AS sid FROM (SELECT *, CASE WHEN ts - lag(ts) OVER (PARTITION BY k ORDER BY ts, p, o) < 2000 THEN 0 "
                  "ELSE 1 END AS brk FROM e)) GROUP BY k, sid" % OAGGS,
@@ -152,8 +162,8 @@ oracle = {
                 "AS e JOIN regions r ON r.k = e.k GROUP BY r.region, ws",
 }
 # Which oracle columns are window times (ms -> text), and group_concat (compared as a multiset).
-TIME_COLS = {"v_tumble": (1, 2), "v_hop": (1, 2), "v_session": (1, 2), "v_changes": (1,), "v_region": (1,), "v_filter": (1,)}
-GC_COL = {"v_tumble": 11, "v_hop": 11, "v_session": 11}
+TIME_COLS = {"v_tumble": (1, 2), "v_hop": (1, 2), "v_slide": (1, 2), "v_session": (1, 2), "v_changes": (1,), "v_region": (1,), "v_filter": (1,)}
+GC_COL = {"v_tumble": 11, "v_hop": 11, "v_slide": 11, "v_session": 11}
 
 
 def norm(view, row, from_oracle):
@@ -194,6 +204,12 @@ for view, sql in oracle.items():
                     break
     else:
         print("ok - %s: %d rows equal the batch query" % (view, len(want)))
+for view in ("v_tumble", "v_hop", "v_slide", "v_session", "v_filter"):
+    counted = got_db.execute("SELECT rows FROM ksq_view_state WHERE view = ?", (view,)).fetchone()[0]
+    stored = got_db.execute('SELECT count(*) FROM "%s"' % view).fetchone()[0]
+    if counted != stored:
+        failures += 1
+        print("FAIL %s: SHOW VIEWS counts %d rows emitted, the table holds %d" % (view, counted, stored))
 late = got_db.execute("SELECT count(*) FROM ksq_late").fetchone()[0]
 dead = got_db.execute("SELECT count(*) FROM ksq_dead_letters").fetchone()[0]
 if late or dead:
