@@ -74,7 +74,14 @@ typedef int (*ksqlite_row_fn)(void *pArg, sqlite3_stmt *pStmt);
 /* Run every statement in zSql in order, calling xRow (if not NULL) for each
 ** result row. Stops at the first error: returns its code and sets *pzErr.
 ** ksqlite_error_offset() then gives the byte offset in zSql where the
-** failing statement went wrong. */
+** failing statement went wrong.
+**
+** A push query, `SELECT ... FROM stream EMIT CHANGES` or `SELECT ... FROM
+** view EMIT CHANGES`, reads what arrives from the moment it starts: xRow
+** gets each row as its batch commits (pStmt positioned on it; one
+** xRow(pArg, NULL) after each batch's rows), and the continuous views keep
+** running meanwhile. It ends when xRow returns non-zero or on
+** ksqlite_interrupt() (then ksqlite_exec() returns KSQLITE_INTERRUPT). */
 int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, char **pzErr);
 
 /* Byte offset into the last ksqlite_exec()'s zSql of its error, or -1. */
@@ -99,6 +106,35 @@ int ksqlite_run(ksqlite *k, int timeoutMs);
 ** return. With drain, end of input is end of stream: every open window is
 ** emitted. */
 int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr);
+
+/* Run the views until ksqlite_stop(): the loop of a service. Before it
+** returns, the windows that can close are emitted and committed. */
+int ksqlite_serve(ksqlite *k, char **pzErr);
+
+/* Rows a view emits: appended rows of a filter view, one row per closed
+** window (EMIT FINAL), the new version of each changed row (EMIT CHANGES).
+** xEmit is called after the batch that produced the rows commits, once per
+** row with pRow positioned on it (read it with sqlite3_column_*(); the
+** columns are the view's), in the thread that runs the views. Return
+** non-zero from xEmit to skip the batch's remaining rows. One callback per
+** view: a second call replaces the first; xEmit NULL removes it. zView must
+** name a materialized view. */
+typedef int (*ksqlite_emit_fn)(void *pArg, const char *zView, sqlite3_stmt *pRow);
+int ksqlite_on_emit(ksqlite *k, const char *zView, ksqlite_emit_fn xEmit, void *pArg,
+                    char **pzErr);
+
+/* Progress of what is running, for status lines: a pull query's scan (while
+** one runs) or the continuous views. Safe to call from the thread that runs
+** statements and views, e.g. from a progress handler or an emit callback. */
+typedef struct ksqlite_status {
+    int scanning;            /* a pull query's scan is running */
+    sqlite3_int64 nRead;     /* messages read: by the scan, or by the views this run */
+    sqlite3_int64 nTotal;    /* the scan: messages in its ranges; views: read + lag */
+    sqlite3_int64 lag;       /* messages still to read up to the high-water marks, -1 unknown */
+    double eventsPerSec;     /* read rate over the last seconds */
+    sqlite3_int64 watermark; /* views: the smallest watermark (epoch ms), -1 if none */
+} ksqlite_status;
+void ksqlite_get_status(ksqlite *k, ksqlite_status *pStatus);
 
 /* Ask ksqlite_run() / ksqlite_run_to_end() to return after the current
 ** batch commits. Safe from any thread and from a signal handler. */
