@@ -430,6 +430,9 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
         if (rc) break;
         rc = ksq_source_poll(src, rt->maxBatch, per, pzErr);
         if (rc) break;
+        /* While this batch's SQL runs, the next one is taken and decoded on
+        ** the other cores. */
+        if (src->batch.nEv > 0) ksq_source_prefetch(src, rt->maxBatch);
         *pnEvents += src->batch.nEv;
         if (src->batch.nEv > 0 || watermark_moved(k, src))
             rc = process_batch(k, src, BATCH_NORMAL, pzErr);
@@ -636,13 +639,14 @@ int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
         int seen = 0;
         for (int s = 0; s < nEnd; s++) seen |= strcasecmp(aEnd[s].zStream, v->zStream) == 0;
         if (v->failed || seen) continue;
-        rc = run_end_init(k, v->zStream, &aEnd[nEnd++], pzErr);
+        rc = run_end_init(k, v->zStream, &aEnd[nEnd], pzErr);
+        nEnd++; /* freed below even when it failed half way */
     }
     int64_t lastProgress = ksq_monotonic_ms();
-    for (;;) {
+    while (!rc) {
         int done = 1;
         for (int s = 0; s < nEnd; s++) done &= caught_up(k, &aEnd[s]);
-        if (rc || rt->stop || done) break;
+        if (rt->stop || done) break;
         rc = ksq_runtime_step(k, 200, &n, pzErr);
         if (n > 0) lastProgress = ksq_monotonic_ms();
         if (!rc && ksq_monotonic_ms() - lastProgress > KSQ_STALL_TIMEOUT_MS) {
