@@ -181,6 +181,34 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
     return SQLITE_ERROR;
 }
 
+/* The configuration as librdkafka will use it: does it verify TLS
+** certificates and host names? Whatever spelling turned verification off,
+** it is refused without insecure_tls, and with it a warning says so each
+** time a client is configured: never silently. */
+static int check_tls(rd_kafka_conf_t *conf, int allowInsecure, const char *zBrokers, char **pzErr)
+{
+    char v[32];
+    size_t n = sizeof v;
+    int noCert =
+        rd_kafka_conf_get(conf, "enable.ssl.certificate.verification", v, &n) == RD_KAFKA_CONF_OK &&
+        strcmp(v, "false") == 0;
+    n = sizeof v;
+    int noHost = rd_kafka_conf_get(conf, "ssl.endpoint.identification.algorithm", v, &n) ==
+                     RD_KAFKA_CONF_OK &&
+                 strcasecmp(v, "none") == 0;
+    if (!noCert && !noHost) return SQLITE_OK;
+    if (!allowInsecure) {
+        *pzErr = sqlite3_mprintf("the options turn TLS certificate verification off; add "
+                                 "insecure_tls = 'yes' if that is really meant");
+        return SQLITE_ERROR;
+    }
+    ksq_log(KSQ_LOG_WARN,
+            "TLS %s verification is OFF for Kafka brokers %s (insecure_tls = 'yes'): the "
+            "connection can be intercepted",
+            noCert ? "certificate" : "host name", zBrokers);
+    return SQLITE_OK;
+}
+
 int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq_kclient *pClient,
                        rd_kafka_conf_t **ppConf, char **pzErr)
 {
@@ -235,6 +263,7 @@ int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq
         if (!rc) rc = conf_set(conf, o->key, value, o->value, pzErr);
         sqlite3_free(value);
     }
+    if (!rc) rc = check_tls(conf, allowInsecure, pClient->zBrokers, pzErr);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return rc;

@@ -47,9 +47,7 @@ static inline uint64_t decode_digest(const ksq_schema *s, uint64_t mask, int rc,
         h = fnv(h, &v[i].type, sizeof v[i].type);
         if (!wanted) FUZZ_ASSERT(v[i].type == SQLITE_NULL);
         switch (v[i].type) {
-        case SQLITE_NULL:
-            FUZZ_ASSERT(!(rc == SQLITE_OK && i == s->ts_col && wanted));
-            break;
+        case SQLITE_NULL: FUZZ_ASSERT(!(rc == SQLITE_OK && i == s->ts_col && wanted)); break;
         case SQLITE_INTEGER:
             FUZZ_ASSERT(c->type == KSQ_INTEGER || c->type == KSQ_BOOLEAN ||
                         c->type == KSQ_TIMESTAMP);

@@ -50,7 +50,11 @@ static inline int fuzz_utf8_valid(const char *z, size_t n)
     const unsigned char *p = (const unsigned char *)z, *end = p + n;
     while (p < end) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         if (len == 0 || (size_t)(end - p) < len) return 0;
         unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
         for (size_t i = 1; i < len; i++) {

@@ -22,7 +22,7 @@
 
 #include "fuzz.h"
 
-#define CANARY "canary-7f3a9e"
+#define CANARY  "canary-7f3a9e"
 #define MAXLINE 32
 
 /* The option a line gave re-quoted, parsed back: the same key, value and
@@ -101,9 +101,8 @@ static void fuzz_option_lines(char *z, int hasCanary)
                 insecure && (!strcasecmp(insecure, "yes") || !strcasecmp(insecure, "true"));
             char v[64];
             size_t n = sizeof v;
-            if (!allowed &&
-                rd_kafka_conf_get(conf, "enable.ssl.certificate.verification", v, &n) ==
-                    RD_KAFKA_CONF_OK)
+            if (!allowed && rd_kafka_conf_get(conf, "enable.ssl.certificate.verification", v, &n) ==
+                                RD_KAFKA_CONF_OK)
                 FUZZ_ASSERT(strcmp(v, "true") == 0);
             n = sizeof v;
             if (!allowed && rd_kafka_conf_get(conf, "ssl.endpoint.identification.algorithm", v,
