@@ -61,7 +61,7 @@ out=$(ksq :memory: "$(stream "'enable.ssl.certificate.verification' = 'false', i
     "SELECT count(*) FROM s;" 2>&1)
 check_match "insecure_tls = 'yes' lets it run" "^2$" "$(echo "$out" | grep -v '^ksqlite:')"
 check_match "and warns on stderr at the default log level" \
-    "^ksqlite: WARN(ING)?: TLS certificate verification is OFF for Kafka brokers $BROKERS \(insecure_tls = 'yes'\)" \
+    "^ksqlite: WARN: TLS certificate verification is OFF for Kafka brokers $BROKERS \(insecure_tls = 'yes'\)" \
     "$(echo "$out" | grep '^ksqlite:' | head -1)"
 check "a stream that verifies gives no such warning" "2" \
     "$(ksq :memory: "$(stream "'enable.ssl.certificate.verification' = 'true'")" "SELECT count(*) FROM s;" 2>&1)"
