@@ -59,10 +59,11 @@ check "nothing refused was stored" "" "$(ksq "$DB" "SHOW STREAMS;" ".tables" 2>&
 # The explicit opt-in works, loudly: a warning each time a client is made
 out=$(ksq :memory: "$(stream "'enable.ssl.certificate.verification' = 'false', insecure_tls = 'yes'")" \
     "SELECT count(*) FROM s;" 2>&1)
-check_match "insecure_tls = 'yes' lets it run" "^2$" "$(echo "$out" | grep -v '^ksqlite:')"
+# (log lines: "<UTC time> ksqlite[<pid>] LEVEL: message")
+check_match "insecure_tls = 'yes' lets it run" "^2$" "$(echo "$out" | grep -Ev ' ksqlite\[[0-9]+\] ')"
 check_match "and warns on stderr at the default log level" \
-    "^ksqlite: WARN: TLS certificate verification is OFF for Kafka brokers $BROKERS \(insecure_tls = 'yes'\)" \
-    "$(echo "$out" | grep '^ksqlite:' | head -1)"
+    "^[0-9T:.-]+Z ksqlite\[[0-9]+\] WARN: TLS certificate verification is OFF for Kafka brokers $BROKERS \(insecure_tls = 'yes'\)" \
+    "$(echo "$out" | grep -E ' ksqlite\[[0-9]+\] ' | head -1)"
 check "a stream that verifies gives no such warning" "2" \
     "$(ksq :memory: "$(stream "'enable.ssl.certificate.verification' = 'true'")" "SELECT count(*) FROM s;" 2>&1)"
 finish
