@@ -270,6 +270,13 @@ int ksq_runtime_add_view(ksqlite *k, ksq_view *v);
 void ksq_runtime_remove_view(ksqlite *k, const char *zName);
 /* One round: poll each source once and process its batch. */
 int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+/* The loops behind ksqlite_run(), ksqlite_serve() and ksqlite_run_to_end()
+** (ksqlite.c adds the API's rules; see ksqlite.h): *pnEvents counts the
+** events processed. A pending ksqlite_stop() (rt->stop) is honoured, then
+** reset. Errors go to *pzErr (never NULL). */
+int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+int ksq_runtime_serve(ksqlite *k, char **pzErr);
+int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr);
 /* Make view v (not yet added) start at the current high-water marks of its
 ** stream: it sees only what arrives from now on (push queries). */
 int ksq_runtime_start_at_end(ksqlite *k, ksq_view *v, char **pzErr);

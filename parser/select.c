@@ -194,7 +194,7 @@ static int find_aggs(select_parser *sp, ksq_span span, int inAgg)
             ksq_agg_fn fn = agg_from_name(t->zSql + t->a[i].off, t->a[i].n, nArg);
             if (fn) {
                 if (inAgg) return error_at(sp, i, "aggregate functions cannot be nested");
-                int next;
+                int next = close + 1;
                 int rc = parse_agg_call(sp, i, fn, &next);
                 if (rc) return rc;
                 i = next;
