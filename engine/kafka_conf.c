@@ -284,8 +284,10 @@ int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers,
     int rc = ksq_kafka_conf_new(opts, zDefaultBrokers, pClient, &conf, pzErr);
     if (rc) return rc;
     /* A view's offset that the topic no longer holds is an error to handle
-    ** (a gap), never a silent jump to another offset. */
-    if (strict && rd_kafka_conf_set(conf, "auto.offset.reset", "error", err, sizeof err)) {
+    ** (a gap), never a silent jump to another offset. And a view reads what
+    ** arrives at once: a caught-up fetch waits for data at most 10 ms. */
+    if (strict && (rd_kafka_conf_set(conf, "auto.offset.reset", "error", err, sizeof err) ||
+                   rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof err))) {
         rd_kafka_conf_destroy(conf);
         *pzErr = sqlite3_mprintf("cannot configure the consumer: %s", err);
         return SQLITE_ERROR;

@@ -310,7 +310,9 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         char *zErr = NULL;
         int64_t t0 = ksq_monotonic_us();
         int vrc = sqlite3_exec(k->db, "SAVEPOINT ksq_view", 0, 0, NULL);
-        int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src);
+        /* Catching up on a backlog (more than a full batch waiting), closing
+        ** windows may wait a little; live, it never does. */
+        int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src, rt->maxBatch);
         if (!vrc) vrc = ksq_view_process(k, v, src, mayDefer, &zErr);
         if (!vrc && mode == BATCH_DRAIN) vrc = ksq_view_drain(k, v, &zErr);
         if (!vrc) vrc = ksq_view_save(k, v, &zErr);

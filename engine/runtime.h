@@ -120,9 +120,9 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
 void ksq_source_prefetch(ksq_source *src, int maxEvents);
 /* Is partition i idle: caught up and silent for the stream's idle_timeout? */
 int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
-/* Has the source more to read right now (a partition below its high-water
-** mark, as last seen)? */
-int ksq_source_behind(const ksq_source *src);
+/* Has the source at least nAtLeast messages to read right now (below the
+** high-water marks as last seen, or taken and not yet processed)? */
+int ksq_source_behind(const ksq_source *src, int64_t nAtLeast);
 /* Has the source's input stalled: no message on any partition for the
 ** stream's stall_timeout? */
 int ksq_source_stalled(const ksq_source *src, int64_t nowMono);

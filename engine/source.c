@@ -217,13 +217,14 @@ int ksq_source_stalled(const ksq_source *src, int64_t nowMono)
     return src->nPart > 0 && nowMono - last >= src->def.stallTimeoutMs;
 }
 
-int ksq_source_behind(const ksq_source *src)
+int ksq_source_behind(const ksq_source *src, int64_t nAtLeast)
 {
+    int64_t lag = src->next.nEv; /* taken already, not yet processed */
     for (int i = 0; i < src->nPart; i++) {
         const ksq_source_part *p = &src->aPart[i];
-        if (p->hwm >= 0 && p->position >= 0 && p->position < p->hwm) return 1;
+        if (p->hwm >= 0 && p->position >= 0 && p->position < p->hwm) lag += p->hwm - p->position;
     }
-    return 0;
+    return lag >= nAtLeast;
 }
 
 /* Mark ev a dead letter with a message kept in the arena. */
