@@ -180,6 +180,14 @@ int ksq_catalog_stream(ksqlite *k, const char *zStream, ksq_stream_def *def, cha
     return ksq_stream_def_validate(def, pzErr);
 }
 
+int ksq_catalog_is_stream(ksqlite *k, const char *zName)
+{
+    if (!ksq_catalog_exists(k)) return 0;
+    char *z = query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", zName);
+    sqlite3_free(z);
+    return z != NULL;
+}
+
 /* ------------------------------------------------------------------ rows out */
 
 /* Prepare zSql and hand its rows to xRow (then xRow(NULL) once). */
@@ -315,7 +323,7 @@ static int create_view(ksqlite *k, ksq_stmt *s, const char *zSql, int n, char **
     if (!zDef) return SQLITE_NOMEM;
     rc = sqlite3_exec(k->db, "SAVEPOINT ksq_ddl", 0, 0, NULL);
     ksq_view *v = NULL;
-    if (!rc) rc = ksq_view_compile(k, s->zName, zDef, 1, &v, pzErr, pErrOff);
+    if (!rc) rc = ksq_view_compile(k, s->zName, zDef, KSQ_VIEW_CREATE, &v, pzErr, pErrOff);
     if (!rc) {
         char *zWindow = window_text(&v->plan);
         char *zIns = sqlite3_mprintf(
@@ -349,6 +357,7 @@ static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
         *pzErr = sqlite3_mprintf("no such materialized view: %s", s->zName);
         return SQLITE_ERROR;
     }
+    ksq_tap_forget(k, zHas);
     ksq_runtime_remove_view(k, zHas);
     /* EMIT CHANGES views are an SQL view over "ksq_r_<name>". */
     char *zType = query_text(k, "SELECT type FROM main.sqlite_schema WHERE name = ?1", zHas);

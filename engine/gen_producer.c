@@ -23,12 +23,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (!m->err) (*(int64_t *)opaque)++;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 int ksq_gen_produce(const ksq_gen_config *cfg, ksq_gen_produce_opts *opts, char **pzErr)
 {
     char err[512];
@@ -65,7 +59,7 @@ int ksq_gen_produce(const ksq_gen_config *cfg, ksq_gen_produce_opts *opts, char 
             int64_t now = ksq_monotonic_ms();
             if (due > now) {
                 rd_kafka_poll(rk, 0);
-                sleep_ms(due - now);
+                ksq_sleep_ms(due - now);
             }
         }
         ksq_gen_event ev;

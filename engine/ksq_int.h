@@ -74,6 +74,8 @@ int ksq_duration_parse(const char *z, int64_t *pMs);
 /* Wall clock and monotonic clock in milliseconds. */
 int64_t ksq_now_ms(void);
 int64_t ksq_monotonic_ms(void);
+/* Sleep for ms milliseconds (less if a signal arrives). */
+void ksq_sleep_ms(int64_t ms);
 
 /* ------------------------------------------------------------------------
 ** options.c — `key = value` lists, as in a vtab's arguments or a WITH clause.
@@ -316,6 +318,12 @@ struct ksqlite {
     volatile sig_atomic_t interrupted; /* set by ksqlite_interrupt() */
     int error_offset;                  /* byte offset of the last exec error, or -1 */
     int nViewsCreated;                 /* CREATE MATERIALIZED VIEW statements run */
+    int nPush;                         /* push queries started (names their transient views) */
+    struct ksq_scan_progress {         /* pull queries' scans, for ksqlite_get_status() */
+        int nActive;                   /* scans open */
+        int64_t nRead, nTotal;         /* messages read, and in their ranges */
+        int64_t startMs;               /* monotonic time the first of them started */
+    } scan;
 };
 
 #endif /* KSQ_INT_H */

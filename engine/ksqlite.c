@@ -171,6 +171,14 @@ static int exec_sqlite(ksqlite *k, const char *zSql, int n, ksqlite_row_fn xRow,
     return rc;
 }
 
+/* The row function of a push query whose caller wants no rows. */
+static int discard_row(void *pArg, sqlite3_stmt *pStmt)
+{
+    (void)pArg;
+    (void)pStmt;
+    return 0;
+}
+
 int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, char **pzErr)
 {
     int rc = SQLITE_OK, off = 0, start, end;
@@ -185,8 +193,7 @@ int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, 
             if (st.kind == KSQ_STMT_SQL) {
                 rc = exec_sqlite(k, zSql + start, end - start, xRow, pArg, &zErr, &errOff);
             } else if (st.kind == KSQ_STMT_PUSH_QUERY) {
-                zErr = sqlite3_mprintf("push queries (EMIT CHANGES) run in the interactive shell");
-                rc = SQLITE_ERROR;
+                rc = ksq_push_run(k, &st, xRow ? xRow : discard_row, pArg, &zErr, &errOff);
             } else {
                 rc =
                     ksq_catalog_exec(k, &st, zSql + start, end - start, xRow, pArg, &zErr, &errOff);
@@ -200,4 +207,47 @@ int ksqlite_exec(ksqlite *k, const char *zSql, ksqlite_row_fn xRow, void *pArg, 
     }
     k->interrupted = 0;
     return rc;
+}
+
+int ksqlite_on_emit(ksqlite *k, const char *zView, ksqlite_emit_fn xEmit, void *pArg, char **pzErr)
+{
+    ksq_tap *t = ksq_tap_find(k, zView);
+    if (!xEmit) {
+        if (t) {
+            t->xEmit = NULL;
+            ksq_tap_release(k, t);
+        }
+        return SQLITE_OK;
+    }
+    char *zErr = NULL;
+    int rc = t ? SQLITE_OK : ksq_tap_open(k, zView, &t, &zErr);
+    if (rc) {
+        set_err(pzErr, zErr ? zErr : sqlite3_mprintf("%s", sqlite3_errstr(rc)));
+        return rc;
+    }
+    t->xEmit = xEmit;
+    t->pEmitArg = pArg;
+    return SQLITE_OK;
+}
+
+void ksqlite_get_status(ksqlite *k, ksqlite_status *p)
+{
+    memset(p, 0, sizeof *p);
+    p->lag = -1;
+    p->watermark = -1;
+    if (k->scan.nActive > 0) {
+        int64_t ms = ksq_monotonic_ms() - k->scan.startMs;
+        p->scanning = 1;
+        p->nRead = k->scan.nRead;
+        p->nTotal = k->scan.nTotal;
+        p->lag = k->scan.nTotal - k->scan.nRead;
+        p->eventsPerSec = ms > 0 ? (double)k->scan.nRead * 1000.0 / (double)ms : 0.0;
+        return;
+    }
+    int64_t nRead, lag, wm;
+    ksq_runtime_status(k, &nRead, &lag, &p->eventsPerSec, &wm);
+    p->nRead = nRead;
+    p->lag = lag;
+    p->watermark = wm;
+    p->nTotal = lag >= 0 ? nRead + lag : -1;
 }

@@ -31,6 +31,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* "TEMP " for the tables of a transient view (a push query), else "". */
+#define TEMP(plan) ((plan)->temp ? "TEMP " : "")
+
 typedef struct plan_ctx {
     const char *zView;     /* view name */
     const ksq_select *sel; /* the analysed SELECT */
@@ -77,17 +80,6 @@ static int stream_index(plan_ctx *c, int i)
     return found;
 }
 
-/* Is token i in the position of a table name (after FROM, JOIN or ',' at
-** the FROM level, possibly as schema.name)? */
-static int table_position(const ksq_tokens *t, int i, int fromStart)
-{
-    int prev = i - 1;
-    if (prev >= 1 && ksq_tok_is(t, prev, ".")) prev -= 2;
-    if (prev < 0) return 0;
-    return prev + 1 == fromStart || ksq_tok_is(t, prev, "FROM") || ksq_tok_is(t, prev, "JOIN") ||
-           (ksq_tok_is(t, prev, ",") && prev >= fromStart);
-}
-
 /* Replace the stream in FROM by the view's batch table; find the alias. */
 static int rewrite_from(plan_ctx *c)
 {
@@ -99,7 +91,7 @@ static int rewrite_from(plan_ctx *c)
         if (ksq_tok_is(t, i, "(")) depth++;
         if (ksq_tok_is(t, i, ")")) depth--;
         int s = stream_index(c, i);
-        if (s < 0 || !table_position(t, i, sel->from.start)) continue;
+        if (s < 0 || !ksq_tok_table_position(t, i, sel->from.start)) continue;
         if (ksq_tok_is(t, i + 1, "(") ||
             (i > 0 && ksq_tok_is(t, i - 1, ".") && !(i >= 2 && ksq_tok_is(t, i - 2, "main"))))
             continue;
@@ -113,27 +105,11 @@ static int rewrite_from(plan_ctx *c)
         found = i;
     }
     if (found < 0) return plan_error(c, sel->from.start, "a continuous view needs FROM a stream");
-    int nameStart = found >= 2 && ksq_tok_is(t, found - 1, ".") ? found - 2 : found;
-    char *zAlias = NULL;
-    int hasAlias = 0;
-    if (ksq_tok_is(t, found + 1, "AS") && found + 2 < sel->from.end) {
-        zAlias = ksq_tok_text(t, found + 2);
-        hasAlias = 1;
-    } else if (found + 1 < sel->from.end && ksq_tok_is_name(t, found + 1)) {
-        zAlias = ksq_tok_text(t, found + 1);
-        hasAlias = 1;
-    } else {
-        zAlias = sqlite3_mprintf("%s", c->stream->zName);
-    }
-    if (!zAlias) return SQLITE_NOMEM;
-    c->plan->zStreamAlias = zAlias;
-    ksq_replace rep;
-    rep.span = (ksq_span){nameStart, found + 1};
-    rep.zText = hasAlias ? sqlite3_mprintf("temp.\"ksq_b_%w\"", c->zView)
-                         : sqlite3_mprintf("temp.\"ksq_b_%w\" AS \"%w\"", c->zView, zAlias);
-    if (!rep.zText) return SQLITE_NOMEM;
-    c->zFrom = ksq_rewrite(t, sel->from, &rep, 1);
-    sqlite3_free(rep.zText);
+    char *zBatch = sqlite3_mprintf("temp.\"ksq_b_%w\"", c->zView);
+    c->zFrom = zBatch ? ksq_rewrite_table(t, sel->from, found, zBatch, c->stream->zName,
+                                          &c->plan->zStreamAlias)
+                      : NULL;
+    sqlite3_free(zBatch);
     return c->zFrom ? SQLITE_OK : SQLITE_NOMEM;
 }
 
@@ -581,8 +557,8 @@ static int build_append(plan_ctx *c)
     }
     plan->kind = KSQ_VIEW_APPEND;
     plan->emit = KSQ_EMIT_CHANGES;
-    plan->zCreateResult = sqlite3_mprintf("CREATE TABLE \"%w\" AS SELECT %s FROM %s WHERE 0",
-                                          c->zView, zItems, c->zFrom);
+    plan->zCreateResult = sqlite3_mprintf("CREATE %sTABLE \"%w\" AS SELECT %s FROM %s WHERE 0",
+                                          TEMP(plan), c->zView, zItems, c->zFrom);
     plan->zFeed = sqlite3_mprintf("INSERT INTO \"%w\" SELECT %s FROM %s WHERE %s", c->zView, zItems,
                                   c->zFrom, c->zWhere);
     sqlite3_free(zItems);
@@ -662,7 +638,7 @@ static char *result_table(plan_ctx *c, const char *zTable, int positional, int w
 {
     const ksq_select *sel = c->sel;
     sqlite3_str *s = sqlite3_str_new(NULL);
-    sqlite3_str_appendf(s, "CREATE TABLE \"%w\"(", zTable);
+    sqlite3_str_appendf(s, "CREATE %sTABLE \"%w\"(", TEMP(c->plan), zTable);
     for (int k = 0; k < sel->nItem; k++) {
         const char *zType = result_type(c, k);
         if (positional) {
@@ -787,7 +763,8 @@ static int build_aggregate(plan_ctx *c)
     ** the session's start and end. */
     s = sqlite3_str_new(NULL);
     sqlite3_str_appendf(
-        s, "CREATE TABLE \"ksq_s_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, pend INTEGER", V);
+        s, "CREATE %sTABLE \"ksq_s_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, pend INTEGER",
+        TEMP(p), V);
     for (int g = 0; g < sel->nGroup; g++) sqlite3_str_appendf(s, ", g%d", g);
     sqlite3_str_appendall(s, ", _n INTEGER");
     for (int i = 0; i < sel->nAgg; i++) {
@@ -803,10 +780,10 @@ static int build_aggregate(plan_ctx *c)
             s, "CREATE INDEX \"ksq_s_%w_dirty\" ON \"ksq_s_%w\"(dirty) WHERE dirty;\n", V, V);
     if (p->nDistinct) {
         sqlite3_str_appendf(s,
-                            "CREATE TABLE \"ksq_d_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, "
+                            "CREATE %sTABLE \"ksq_d_%w\"(gk TEXT NOT NULL, pane INTEGER NOT NULL, "
                             "agg INTEGER NOT NULL, v, "
                             "PRIMARY KEY(gk, agg, pane, v)) WITHOUT ROWID;\n",
-                            V);
+                            TEMP(p), V);
         sqlite3_str_appendf(s, "CREATE INDEX \"ksq_d_%w_pane\" ON \"ksq_d_%w\"(pane);\n", V, V);
     }
     p->zCreateState = sqlite3_str_finish(s);
@@ -824,8 +801,9 @@ static int build_aggregate(plan_ctx *c)
         zTarget, zItems, changes ? ", NULL" : "", zCols, V);
     if (changes) {
         sqlite3_str_appendf(
-            s, "CREATE UNIQUE INDEX \"%w_key\" ON \"%w\"(_ksq_key);\nCREATE VIEW \"%w\" AS SELECT ",
-            zTarget, zTarget, V);
+            s,
+            "CREATE UNIQUE INDEX \"%w_key\" ON \"%w\"(_ksq_key);\nCREATE %sVIEW \"%w\" AS SELECT ",
+            zTarget, zTarget, TEMP(p), V);
         for (int k = 0; k < sel->nItem; k++) {
             sqlite3_str_appendf(s, "%sc%d AS \"%w\"", k ? ", " : "", k, sel->aItem[k].zName);
         }
@@ -994,10 +972,11 @@ static int build_aggregate(plan_ctx *c)
     return rc;
 }
 
-int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit,
+int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit, int temp,
                    const ksq_plan_stream *stream, ksq_plan *plan, char **pzErr, int *pErrOff)
 {
     memset(plan, 0, sizeof *plan);
+    plan->temp = temp;
     *pErrOff = -1;
     plan_ctx c = {zView, sel,  &sel->toks, stream, plan,  NULL,   NULL,
                   NULL,  NULL, NULL,       NULL,   pzErr, pErrOff};

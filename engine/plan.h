@@ -29,6 +29,7 @@ typedef struct ksq_plan_stream {
 
 typedef struct ksq_plan {
     ksq_view_kind kind;
+    int temp; /* tables in the temp schema: a transient view (push query) */
     ksq_window_kind winKind;
     ksq_emit emit;      /* FINAL or CHANGES (APPEND views: CHANGES) */
     int64_t sizeMs;     /* window size (TUMBLE/HOP); 1 for no window */
@@ -59,9 +60,10 @@ typedef struct ksq_plan {
     char *zStateStats;     /* SELECT count(*), count(DISTINCT gk) FROM state */
 } ksq_plan;
 
-/* Compile view zView's SELECT (already parsed) into a plan. Errors point
-** into the SELECT through *pErrOff (byte offset, -1 if none). */
-int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit,
+/* Compile view zView's SELECT (already parsed) into a plan; with temp its
+** tables are created in the temp schema. Errors point into the SELECT
+** through *pErrOff (byte offset, -1 if none). */
+int ksq_plan_build(const char *zView, const ksq_select *sel, ksq_emit emit, int temp,
                    const ksq_plan_stream *stream, ksq_plan *plan, char **pzErr, int *pErrOff);
 void ksq_plan_clear(ksq_plan *plan);
 

@@ -54,6 +54,8 @@ void ksq_runtime_free(ksqlite *k)
     ksq_runtime *rt = k->rt;
     if (!rt) return;
     for (int i = 0; i < rt->nSource; i++) ksq_source_close(rt->aSource[i]);
+    while (rt->nTap > 0) ksq_tap_forget(k, rt->aTap[0]->zView);
+    sqlite3_free(rt->aTap);
     for (int i = 0; i < rt->nView; i++) ksq_view_free(k, rt->aView[i]);
     ksq_workers_free(rt->workers);
     sqlite3_free(rt->aSource);
@@ -201,6 +203,28 @@ static int open_source(ksqlite *k, const char *zStream, ksq_source **ppSrc, char
     return SQLITE_OK;
 }
 
+int ksq_runtime_start_at_end(ksqlite *k, ksq_view *v, char **pzErr)
+{
+    ksq_source *src = ksq_runtime_source(k, v->zStream);
+    int rc = src ? SQLITE_OK : open_source(k, v->zStream, &src, pzErr);
+    if (rc) return rc;
+    ksq_partition_range *r =
+        sqlite3_malloc64(sizeof(ksq_partition_range) * (size_t)(src->nPart + 1));
+    if (!r) return SQLITE_NOMEM;
+    for (int p = 0; p < src->nPart; p++) r[p].partition = src->aPart[p].id;
+    rc = ksq_meta_watermarks(src->rk, src->def.zTopic, r, src->nPart, KSQ_META_TIMEOUT_MS, pzErr);
+    for (int p = 0; p < src->nPart && !rc; p++) {
+        ksq_wm_part *wp = ksq_wm_part_get(&v->wm, r[p].partition);
+        if (!wp) {
+            rc = SQLITE_NOMEM;
+        } else {
+            wp->next = r[p].end;
+        }
+    }
+    sqlite3_free(r);
+    return rc;
+}
+
 /* Record a view's failure in the catalog (outside the failed transaction). */
 static void view_failed(ksqlite *k, ksq_view *v, const char *zErr)
 {
@@ -290,8 +314,10 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
             sqlite3_exec(k->db, "RELEASE ksq_view", 0, 0, NULL);
             v->commitUs[v->nCommit++ % 64] = (ksq_monotonic_ms() - t0) * 1000;
         } else if (vrc == SQLITE_NOMEM || vrc == SQLITE_FULL || vrc == SQLITE_IOERR ||
-                   vrc == SQLITE_BUSY) {
-            /* The database, not the view, is in trouble: give up the batch. */
+                   vrc == SQLITE_BUSY || vrc == SQLITE_LOCKED || vrc == SQLITE_INTERRUPT ||
+                   (vrc & 0xff) == SQLITE_IOERR) {
+            /* The database (or an interrupt), not the view, is in trouble:
+            ** give up the batch; it is read again. */
             rc = vrc;
             *pzErr = zErr;
             zErr = NULL;
@@ -317,6 +343,7 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         if (strcasecmp(rt->aView[i]->zStream, src->zStream) == 0)
             rt->aView[i]->lastCommitWall = now;
     }
+    ksq_tap_deliver(k, src->zStream);
     return SQLITE_OK;
 }
 
@@ -342,6 +369,12 @@ static int reload_rolled_back(ksqlite *k, char **pzErr)
     for (int i = 0; i < rt->nView; i++) {
         ksq_view *v = rt->aView[i];
         if (!v->dirtySource) continue;
+        if (v->transient) {
+            /* A push query keeps no progress to go back to: it goes on from
+            ** where it is (the rolled-back batch is not shown). */
+            v->dirtySource = 0;
+            continue;
+        }
         char *zSql = NULL;
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(k->db, "SELECT sql FROM ksq_views WHERE name = ?1", -1, &st, NULL))
@@ -448,6 +481,71 @@ int ksqlite_run(ksqlite *k, int timeoutMs)
 void ksqlite_stop(ksqlite *k)
 {
     if (k->rt) k->rt->stop = 1;
+}
+
+int ksqlite_serve(ksqlite *k, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int rc = SQLITE_OK;
+    if (pzErr) *pzErr = NULL;
+    while (rt && !rt->stop && !rc) {
+        int n;
+        char *zErr = NULL;
+        rc = ksq_runtime_step(k, 200, &n, &zErr);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            /* Another writer holds the database: the batch is read again. */
+            ksq_log(KSQ_LOG_WARN, "%s; retrying", zErr ? zErr : sqlite3_errstr(rc));
+            rc = SQLITE_OK;
+        }
+        if (rc && pzErr) {
+            *pzErr = zErr;
+            zErr = NULL;
+        }
+        sqlite3_free(zErr);
+        if (!rc && ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
+    }
+    if (!rc && rt) {
+        char *zErr = NULL;
+        rc = flush(k, BATCH_FLUSH, &zErr);
+        if (rc && pzErr) {
+            *pzErr = zErr;
+            zErr = NULL;
+        }
+        sqlite3_free(zErr);
+        rt->stop = 0; /* consumed: a later call runs again */
+    }
+    return rc;
+}
+
+void ksq_runtime_status(ksqlite *k, int64_t *pRead, int64_t *pLag, double *pRate, int64_t *pWm)
+{
+    ksq_runtime *rt = k->rt;
+    int64_t read = 0, lag = 0, wm = -1;
+    double rate = 0;
+    int known = 1, any = 0;
+    for (int s = 0; rt && s < rt->nSource; s++) {
+        ksq_source *src = rt->aSource[s];
+        read += src->nEvents;
+        for (int i = 0; i < src->nPart; i++) {
+            const ksq_source_part *p = &src->aPart[i];
+            if (p->hwm < 0 || p->position < 0) {
+                known = 0;
+            } else if (p->hwm > p->position) {
+                lag += p->hwm - p->position;
+            }
+        }
+    }
+    for (int i = 0; rt && i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (v->failed) continue;
+        any = 1;
+        rate = v->rate > rate ? v->rate : rate;
+        if (v->wm.wm != KSQ_NO_TIME && (wm < 0 || v->wm.wm < wm)) wm = v->wm.wm;
+    }
+    *pRead = read;
+    *pLag = any && known ? lag : -1;
+    *pRate = rate;
+    *pWm = wm;
 }
 
 int ksqlite_views_created(ksqlite *k)

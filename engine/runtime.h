@@ -156,12 +156,22 @@ typedef struct ksq_view {
     int failed;                   /* stopped by an error */
     char *zError;                 /* that error */
     int dirtySource;              /* the view changed: its source must be reopened */
+    int transient;                /* a push query's view: temp tables, progress not saved */
 } ksq_view;
 
+/* How ksq_view_compile() treats a view: one stored in the catalog
+** (KSQ_VIEW_LOAD), one being created (KSQ_VIEW_CREATE: make its tables), or
+** a transient one (with KSQ_VIEW_TRANSIENT: a push query; its tables are in
+** the temp schema, it emits changes, and its progress is not saved). */
+#define KSQ_VIEW_LOAD      0
+#define KSQ_VIEW_CREATE    1
+#define KSQ_VIEW_TRANSIENT 2
+
 /* Compile a view from its CREATE MATERIALIZED VIEW text: parse, plan,
-** create the batch table (and with create, the view's tables), prepare its
-** statements, read its progress. Errors carry a byte offset into zSql. */
-int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create, ksq_view **ppView,
+** create the batch table (and with KSQ_VIEW_CREATE, the view's tables),
+** prepare its statements, read its progress. Errors carry a byte offset into
+** zSql. */
+int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int flags, ksq_view **ppView,
                      char **pzErr, int *pErrOff);
 /* Load a view from the catalog (ksq_view_compile without creating). */
 int ksq_view_load(ksqlite *k, const char *zName, const char *zSql, ksq_view **ppView, char **pzErr);
@@ -177,6 +187,31 @@ void ksq_view_free(ksqlite *k, ksq_view *v);
 /* Messages the view has still to read: high-water marks minus its offsets. */
 int64_t ksq_view_lag(const ksq_view *v, const ksq_source *src);
 
+/* ------------------------------------------------------------------ taps (tap.c) */
+typedef struct ksq_tap {
+    char *zView;                                        /* the view whose rows are captured */
+    char *zStream;                                      /* the stream it reads */
+    int (*xEmit)(void *, const char *, sqlite3_stmt *); /* ksqlite_on_emit() callback, or NULL */
+    void *pEmitArg;                                     /* its argument */
+    sqlite3_stmt *pPush;                     /* the running push query over the tap, or NULL */
+    int (*xPushRow)(void *, sqlite3_stmt *); /* where its rows go */
+    void *pPushArg;                          /* xPushRow's argument */
+    int pushStop;                            /* the push query must end */
+    sqlite3_stmt *pAll;                      /* SELECT * FROM the capture table */
+    sqlite3_stmt *pClear;                    /* DELETE FROM the capture table */
+} ksq_tap;
+
+/* Start capturing the rows view zView emits (or find the tap that does). */
+int ksq_tap_open(ksqlite *k, const char *zView, ksq_tap **ppTap, char **pzErr);
+ksq_tap *ksq_tap_find(ksqlite *k, const char *zView);
+/* Stop capturing if nobody listens any more (no callback, no push query). */
+void ksq_tap_release(ksqlite *k, ksq_tap *t);
+/* The view is going away: drop its tap, listeners and all. */
+void ksq_tap_forget(ksqlite *k, const char *zView);
+/* After a batch of stream zStream commits: hand the captured rows to the
+** listeners, then empty the capture tables. */
+void ksq_tap_deliver(ksqlite *k, const char *zStream);
+
 /* ------------------------------------------------------------------ the runtime */
 typedef struct ksq_runtime {
     int nView;
@@ -190,6 +225,8 @@ typedef struct ksq_runtime {
     ksq_view *pCurrentView;      /* the view being fed (for vtab_batch.c) */
     ksq_source *pCurrentSrc;     /* its source */
     struct ksq_workers *workers; /* threads that decode batches */
+    int nTap;
+    ksq_tap **aTap; /* views whose emitted rows someone listens to */
 } ksq_runtime;
 
 int ksq_runtime_init(ksqlite *k, char **pzErr);
@@ -202,12 +239,27 @@ int ksq_runtime_add_view(ksqlite *k, ksq_view *v);
 void ksq_runtime_remove_view(ksqlite *k, const char *zName);
 /* One round: poll each source once and process its batch. */
 int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+/* Make view v (not yet added) start at the current high-water marks of its
+** stream: it sees only what arrives from now on (push queries). */
+int ksq_runtime_start_at_end(ksqlite *k, ksq_view *v, char **pzErr);
+/* Figures for ksqlite_get_status(): messages the sources read this run,
+** messages still to read (-1 unknown), the fastest view's events/s and the
+** smallest watermark (-1 none). */
+void ksq_runtime_status(ksqlite *k, int64_t *pRead, int64_t *pLag, double *pRate, int64_t *pWm);
 /* The source a view reads (open), or NULL. */
 ksq_source *ksq_runtime_source(ksqlite *k, const char *zStream);
+
+/* ------------------------------------------------------------------ push queries (push.c) */
+/* Run push query st (SELECT ... EMIT CHANGES) until xRow returns non-zero,
+** ksqlite_interrupt(), or an error; see ksqlite_exec(). */
+int ksq_push_run(ksqlite *k, const ksq_stmt *st, int (*xRow)(void *, sqlite3_stmt *), void *pArg,
+                 char **pzErr, int *pErrOff);
 
 /* ------------------------------------------------------------------ catalog */
 int ksq_catalog_ensure(ksqlite *k, char **pzErr);
 int ksq_catalog_exists(ksqlite *k);
+/* Is zName a stream in the catalog? */
+int ksq_catalog_is_stream(ksqlite *k, const char *zName);
 /* Run a stream statement (its text is zSql[0..nSql)); rows (SHOW, DESCRIBE,
 ** EXPLAIN) go to xRow. Errors may carry a byte offset into zSql. */
 int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,

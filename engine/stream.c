@@ -37,9 +37,18 @@ static int duration_option(const ksq_options *opts, const char *key, int64_t *pM
 {
     const char *v = ksq_options_get(opts, key);
     if (!v) return SQLITE_OK;
-    if (strcmp(v, "0") == 0) {
-        *pMs = 0;
-        return SQLITE_OK;
+    /* Zero, with or without a unit ("0", "0 seconds"): no delay. */
+    char *end;
+    double d = strtod(v, &end);
+    if (end != v && d == 0.0) {
+        char *z = sqlite3_mprintf("1%s", end);
+        int64_t one;
+        int unit = z && (end[0] == 0 || ksq_duration_parse(z, &one) == 0);
+        sqlite3_free(z);
+        if (unit) {
+            *pMs = 0;
+            return SQLITE_OK;
+        }
     }
     if (ksq_duration_parse(v, pMs)) {
         *pzErr = sqlite3_mprintf("option %s: '%s' is not a duration (e.g. '5 seconds')", key, v);

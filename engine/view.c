@@ -250,9 +250,10 @@ static int find_stream(const ksq_select *sel, const stream_list *l)
     return -1;
 }
 
-int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create, ksq_view **ppView,
+int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int flags, ksq_view **ppView,
                      char **pzErr, int *pErrOff)
 {
+    int create = (flags & KSQ_VIEW_CREATE) != 0, transient = (flags & KSQ_VIEW_TRANSIENT) != 0;
     ksq_stmt stmt;
     ksq_select sel;
     stream_list streams;
@@ -268,6 +269,7 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
     v->wm.wm = KSQ_NO_TIME;
     v->closedWs = KSQ_NO_TIME;
     v->zName = sqlite3_mprintf("%s", zName);
+    v->transient = transient;
     v->aStmt = sqlite3_malloc64(sizeof(sqlite3_stmt *) * SLOT_COUNT * MAX_PER_SLOT);
     v->anStmt = sqlite3_malloc64(sizeof(int) * SLOT_COUNT);
     int rc = v->zName && v->aStmt && v->anStmt ? SQLITE_OK : SQLITE_NOMEM;
@@ -302,7 +304,8 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
     if (rc) goto done_stmt;
     ksq_plan_stream ps = {streams.azName[si], streams.azTime[si],
                           (const char *const *)streams.azName, streams.n, &def.schema};
-    rc = ksq_plan_build(zName, &sel, stmt.emit, &ps, &v->plan, pzErr, pErrOff);
+    rc = ksq_plan_build(zName, &sel, transient ? KSQ_EMIT_CHANGES : stmt.emit, transient, &ps,
+                        &v->plan, pzErr, pErrOff);
     if (rc) goto done_stmt;
     v->wm.delayMs = def.watermarkMs;
 
@@ -401,7 +404,7 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int create
                        "batches = excluded.batches, updated = excluded.updated",
                        0, NULL, pzErr, NULL, NULL);
     }
-    if (!rc) rc = load_progress(k, v);
+    if (!rc && !transient) rc = load_progress(k, v);
 done_stmt:
     if (rc && *pErrOff >= 0) *pErrOff += selectOff;
     ksq_stmt_clear(&stmt);
@@ -420,7 +423,7 @@ done:
 int ksq_view_load(ksqlite *k, const char *zName, const char *zSql, ksq_view **ppView, char **pzErr)
 {
     int off;
-    return ksq_view_compile(k, zName, zSql, 0, ppView, pzErr, &off);
+    return ksq_view_compile(k, zName, zSql, KSQ_VIEW_LOAD, ppView, pzErr, &off);
 }
 
 void ksq_view_free(ksqlite *k, ksq_view *v)
@@ -565,7 +568,7 @@ int ksq_view_process(ksqlite *k, ksq_view *v, ksq_source *src, int mayDefer, cha
         if (e->zError) continue; /* a dead letter: the runtime records it */
         if (windowed && is_late(v, e->eventMs)) {
             v->nLate++;
-            rc = record_late(k, v, src, e, pzErr);
+            if (!v->transient) rc = record_late(k, v, src, e, pzErr);
             continue;
         }
         ksq_wm_observe(&v->wm, part, e->eventMs);
@@ -622,6 +625,7 @@ int ksq_view_drain(ksqlite *k, ksq_view *v, char **pzErr)
 
 int ksq_view_save(ksqlite *k, ksq_view *v, char **pzErr)
 {
+    if (v->transient) return SQLITE_OK; /* a push query keeps its progress in memory */
     sqlite3_stmt *st = v->aStmt[SLOT_SAVE_PART * MAX_PER_SLOT];
     for (int i = 0; i < v->wm.nPart; i++) {
         const ksq_wm_part *p = &v->wm.aPart[i];

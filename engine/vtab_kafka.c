@@ -55,7 +55,28 @@ typedef struct kafka_cursor {
     int decoded;                   /* aVal holds the current message */
     int decodeRc;                  /* result of that decode */
     int64_t tsLo, tsHi;            /* _timestamp must be in [tsLo, tsHi) */
+    int tracked;                   /* counted in the engine's scan progress */
 } kafka_cursor;
+
+/* Scan progress for ksqlite_get_status(): a scan with nTotal messages in its
+** ranges starts (the figures restart when no other scan runs). */
+static void progress_begin(kafka_cursor *cur, ksqlite *k, int64_t nTotal)
+{
+    if (!cur->tracked) {
+        if (k->scan.nActive++ == 0) {
+            k->scan.nRead = k->scan.nTotal = 0;
+            k->scan.startMs = ksq_monotonic_ms();
+        }
+        cur->tracked = 1;
+    }
+    k->scan.nTotal += nTotal;
+}
+
+static void progress_end(kafka_cursor *cur, ksqlite *k)
+{
+    if (cur->tracked) k->scan.nActive--;
+    cur->tracked = 0;
+}
 
 /* Column ids of pushed-down constraints. */
 static int vt_ncol(const kafka_vtab *vt)
@@ -175,6 +196,7 @@ static int kafka_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur)
 static int kafka_close(sqlite3_vtab_cursor *pCur)
 {
     kafka_cursor *cur = (kafka_cursor *)pCur;
+    progress_end(cur, ((kafka_vtab *)pCur->pVtab)->k);
     ksq_scan_close(cur->scan);
     ksq_decoder_free(cur->dec);
     sqlite3_free(cur->aVal);
@@ -246,6 +268,7 @@ static int cursor_advance(kafka_cursor *cur)
             vt->base.zErrMsg = zErr;
             return rc;
         }
+        vt->k->scan.nRead++;
         int64_t ts = rd_kafka_message_timestamp(cur->msg, NULL);
         if (ts >= cur->tsLo && ts < cur->tsHi) return SQLITE_OK;
     }
@@ -260,6 +283,7 @@ static int kafka_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
     ksq_scan_close(cur->scan);
     cur->scan = NULL;
     cur->msg = NULL;
+    progress_end(cur, vt->k);
 
     const char *codes = strchr(idxStr, ':');
     cur->mask = strtoull(idxStr, NULL, 16);
@@ -304,8 +328,12 @@ static int kafka_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
                                        &zErr);
     }
     if (!rc) {
+        int64_t nTotal = 0;
+        for (int i = 0; i < nRange; i++)
+            nTotal += aRange[i].end > aRange[i].start ? aRange[i].end - aRange[i].start : 0;
         rc = ksq_scan_open(rk, &cur->client, zTopic, aRange, nRange, &cur->scan, &zErr);
         rk = NULL;
+        if (!rc) progress_begin(cur, vt->k, nTotal);
     }
     if (rk) rd_kafka_destroy(rk);
     sqlite3_free(aPart);

@@ -120,8 +120,7 @@ int ksqlite_serve(ksqlite *k, char **pzErr);
 ** view: a second call replaces the first; xEmit NULL removes it. zView must
 ** name a materialized view. */
 typedef int (*ksqlite_emit_fn)(void *pArg, const char *zView, sqlite3_stmt *pRow);
-int ksqlite_on_emit(ksqlite *k, const char *zView, ksqlite_emit_fn xEmit, void *pArg,
-                    char **pzErr);
+int ksqlite_on_emit(ksqlite *k, const char *zView, ksqlite_emit_fn xEmit, void *pArg, char **pzErr);
 
 /* Progress of what is running, for status lines: a pull query's scan (while
 ** one runs) or the continuous views. Safe to call from the thread that runs

@@ -178,5 +178,14 @@ typedef struct ksq_replace {
 char *ksq_rewrite(const ksq_tokens *t, ksq_span span, const ksq_replace *aRep, int nRep);
 /* Verbatim text of a token span. */
 char *ksq_span_text(const ksq_tokens *t, ksq_span span);
+/* Is token i where a FROM clause starting at token fromStart names a table
+** (after FROM, JOIN or a comma, possibly as schema.name)? */
+int ksq_tok_table_position(const ksq_tokens *t, int i, int fromStart);
+/* The text of span with the table named at token i (possibly schema.name)
+** replaced by zTable (SQL text, e.g. temp."ksq_b_v"), keeping how the query
+** refers to it: its alias, or zName as the alias when it has none. The alias
+** comes back through *pzAlias when pzAlias is not NULL. NULL on OOM. */
+char *ksq_rewrite_table(const ksq_tokens *t, ksq_span span, int i, const char *zTable,
+                        const char *zName, char **pzAlias);
 
 #endif /* KSQ_PARSE_H */
