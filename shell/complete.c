@@ -25,40 +25,39 @@
 #include <string.h>
 #include <strings.h>
 
-static shell *g_sh;              /* the shell being completed for */
-static const shell_input *g_in;  /* its pending statement */
-static name_list g_cand;         /* candidates of the current completion */
-static int g_lower;              /* the word is typed in lower case: keywords too */
+static shell *g_sh;             /* the shell being completed for */
+static const shell_input *g_in; /* its pending statement */
+static name_list g_cand;        /* candidates of the current completion */
+static int g_lower;             /* the word is typed in lower case: keywords too */
 static const char *const g_breakSql = " \t\n\"'`@$><=;|&{(),.+-*/%!~";
 static const char *const g_breakDot = " \t\n\"'";
 
 /* Keywords that start a statement. */
 static const char *const kw_statement[] = {
-    "SELECT",  "INSERT",   "UPDATE",   "DELETE",  "CREATE",  "DROP",    "ALTER",
-    "WITH",    "EXPLAIN",  "PRAGMA",   "SHOW",    "DESCRIBE", "BEGIN",  "COMMIT",
-    "ROLLBACK", "VACUUM",  "ATTACH",   "DETACH",  "ANALYZE", "REPLACE", "SAVEPOINT",
-    "RELEASE", "REINDEX",  "VALUES",   NULL};
+    "SELECT",   "INSERT",  "UPDATE", "DELETE", "CREATE",   "DROP",    "ALTER",
+    "WITH",     "EXPLAIN", "PRAGMA", "SHOW",   "DESCRIBE", "BEGIN",   "COMMIT",
+    "ROLLBACK", "VACUUM",  "ATTACH", "DETACH", "ANALYZE",  "REPLACE", "SAVEPOINT",
+    "RELEASE",  "REINDEX", "VALUES", NULL};
 
 /* Keywords inside an expression or a select list. */
 static const char *const kw_expression[] = {
-    "FROM",   "WHERE", "GROUP",   "BY",      "ORDER",   "HAVING",  "LIMIT",   "OFFSET",
-    "AS",     "AND",   "OR",      "NOT",     "NULL",    "IS",      "IN",      "LIKE",
-    "GLOB",   "BETWEEN", "CASE",  "WHEN",    "THEN",    "ELSE",    "END",     "CAST",
-    "DISTINCT", "ALL", "EXISTS",  "COLLATE", "ASC",     "DESC",    "EMIT",    "CHANGES",
-    "FINAL",  "UNION", "EXCEPT",  "INTERSECT", "ESCAPE", "FILTER", "OVER",    "TUMBLE",
-    "HOP",    "SESSION", "INTERVAL", "TRUE", "FALSE",   NULL};
+    "FROM",     "WHERE",   "GROUP",    "BY",        "ORDER",  "HAVING", "LIMIT", "OFFSET",
+    "AS",       "AND",     "OR",       "NOT",       "NULL",   "IS",     "IN",    "LIKE",
+    "GLOB",     "BETWEEN", "CASE",     "WHEN",      "THEN",   "ELSE",   "END",   "CAST",
+    "DISTINCT", "ALL",     "EXISTS",   "COLLATE",   "ASC",    "DESC",   "EMIT",  "CHANGES",
+    "FINAL",    "UNION",   "EXCEPT",   "INTERSECT", "ESCAPE", "FILTER", "OVER",  "TUMBLE",
+    "HOP",      "SESSION", "INTERVAL", "TRUE",      "FALSE",  NULL};
 
 /* Keywords after a table in FROM. */
-static const char *const kw_after_table[] = {
-    "WHERE", "GROUP", "ORDER", "JOIN", "LEFT",   "INNER",  "CROSS",  "NATURAL", "ON",
-    "USING", "AS",    "LIMIT", "EMIT", "CHANGES", "UNION", "EXCEPT", "INTERSECT", "WINDOW",
-    "HAVING", NULL};
+static const char *const kw_after_table[] = {"WHERE",  "GROUP",     "ORDER",   "JOIN",    "LEFT",
+                                             "INNER",  "CROSS",     "NATURAL", "ON",      "USING",
+                                             "AS",     "LIMIT",     "EMIT",    "CHANGES", "UNION",
+                                             "EXCEPT", "INTERSECT", "WINDOW",  "HAVING",  NULL};
 
 /* ksqlite's own keywords, beyond SQLite's. */
 static const char *const kw_ksqlite[] = {
-    "STREAM", "STREAMS", "MATERIALIZED", "VIEWS", "SINK",    "SINKS", "EMIT", "CHANGES",
-    "FINAL",  "TUMBLE",  "HOP",          "SESSION", "SHOW",  "DESCRIBE", "TOPIC", "FILES",
-    "FORMAT", NULL};
+    "STREAM", "STREAMS", "MATERIALIZED", "VIEWS", "SINK",     "SINKS", "EMIT",  "CHANGES", "FINAL",
+    "TUMBLE", "HOP",     "SESSION",      "SHOW",  "DESCRIBE", "TOPIC", "FILES", "FORMAT",  NULL};
 
 /* Add a keyword in the case the user types in. */
 static void add_keyword(const char *z, int n)
@@ -143,8 +142,8 @@ static void add_columns(const char *zStmt)
     if (tables.n == 0) {
         names_streams(g_sh, &tables);
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(ksqlite_db(g_sh->k), "SELECT name FROM ksq_views", -1, &st,
-                               NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(ksqlite_db(g_sh->k), "SELECT name FROM ksq_views", -1, &st, NULL) ==
+            SQLITE_OK) {
             while (sqlite3_step(st) == SQLITE_ROW)
                 names_add(&tables, (const char *)sqlite3_column_text(st, 0), -1);
             sqlite3_finalize(st);
@@ -177,9 +176,9 @@ static void add_qualified_columns(const char *zStmt, const char *zQual)
 ** end, or -1. */
 static int last_clause(const ksq_tokens *t)
 {
-    static const char *const clauses[] = {"SELECT", "WHERE", "HAVING", "ON",  "BY",   "SET",
-                                          "WHEN",   "THEN",  "ELSE",   "CASE", "FROM", "JOIN",
-                                          "LIMIT",  "VALUES", "INTO",  "USING", NULL};
+    static const char *const clauses[] = {"SELECT", "WHERE",  "HAVING", "ON",    "BY",   "SET",
+                                          "WHEN",   "THEN",   "ELSE",   "CASE",  "FROM", "JOIN",
+                                          "LIMIT",  "VALUES", "INTO",   "USING", NULL};
     int depth = 0;
     for (int i = t->n - 1; i >= 0; i--) {
         if (ksq_tok_is(t, i, ")")) depth++;

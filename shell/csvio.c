@@ -25,16 +25,16 @@
 /* State of one import while libcsv calls back. */
 typedef struct import_state {
     shell *sh;
-    const char *zPath;   /* the file, for messages */
-    char *zTable;        /* the table, quoted for SQL ("t" or "main"."t") */
-    name_list row;       /* fields of the record being read */
-    int nCol;            /* the table's columns (0 until known) */
-    int nSkip;           /* records still to skip */
-    int64_t nRecord;     /* records read */
-    int64_t nRow;        /* rows inserted */
-    sqlite3_stmt *pIns;  /* INSERT INTO t VALUES(?, ...) */
-    int rc;              /* first error */
-    int nWarn;           /* warnings printed */
+    const char *zPath;  /* the file, for messages */
+    char *zTable;       /* the table, quoted for SQL ("t" or "main"."t") */
+    name_list row;      /* fields of the record being read */
+    int nCol;           /* the table's columns (0 until known) */
+    int nSkip;          /* records still to skip */
+    int64_t nRecord;    /* records read */
+    int64_t nRow;       /* rows inserted */
+    sqlite3_stmt *pIns; /* INSERT INTO t VALUES(?, ...) */
+    int rc;             /* first error */
+    int nWarn;          /* warnings printed */
 } import_state;
 
 /* libcsv keeps a field's bytes as they are; it must not trim blanks. */
@@ -106,8 +106,8 @@ static int prepare_insert(import_state *st)
     for (int i = 0; i < st->nCol; i++) sqlite3_str_appendall(s, i ? ", ?" : "?");
     sqlite3_str_appendall(s, ")");
     char *zSql = sqlite3_str_finish(s);
-    int rc = zSql ? sqlite3_prepare_v2(ksqlite_db(st->sh->k), zSql, -1, &st->pIns, NULL)
-                  : SQLITE_NOMEM;
+    int rc =
+        zSql ? sqlite3_prepare_v2(ksqlite_db(st->sh->k), zSql, -1, &st->pIns, NULL) : SQLITE_NOMEM;
     if (rc) fprintf(stderr, "Error: %s\n", sqlite3_errmsg(ksqlite_db(st->sh->k)));
     sqlite3_free(zSql);
     return rc;
@@ -130,8 +130,8 @@ static void on_record(int c, void *pArg)
         if (!st->rc) st->rc = prepare_insert(st);
     } else {
         if (st->row.n != st->nCol && st->nWarn++ < 10) {
-            fprintf(stderr, "%s: record %lld: expected %d columns but found %d - %s\n",
-                    st->zPath, (long long)st->nRecord, st->nCol, st->row.n,
+            fprintf(stderr, "%s: record %lld: expected %d columns but found %d - %s\n", st->zPath,
+                    (long long)st->nRecord, st->nCol, st->row.n,
                     st->row.n < st->nCol ? "filling the rest with NULL" : "extras ignored");
         }
         sqlite3_reset(st->pIns);
@@ -200,8 +200,8 @@ int csvio_import(shell *sh, const char *zPath, const char *zTable, int nSkip)
         fprintf(stderr, "Error: %s: empty file\n", zPath);
         st.rc = SQLITE_ERROR;
     }
-    sqlite3_exec(db, st.rc ? "ROLLBACK TO ksq_import; RELEASE ksq_import" : "RELEASE ksq_import",
-                 0, 0, NULL);
+    sqlite3_exec(db, st.rc ? "ROLLBACK TO ksq_import; RELEASE ksq_import" : "RELEASE ksq_import", 0,
+                 0, NULL);
     if (!st.rc && sh->interactive)
         fprintf(stderr, "imported %lld row%s into %s\n", (long long)st.nRow,
                 st.nRow == 1 ? "" : "s", zTable);
@@ -214,8 +214,7 @@ int csvio_import(shell *sh, const char *zPath, const char *zTable, int nSkip)
 /* Does a cell start like a spreadsheet formula (= + - @, tab, CR)? */
 static int looks_like_formula(const char *z)
 {
-    return z[0] == '=' || z[0] == '+' || z[0] == '-' || z[0] == '@' || z[0] == '\t' ||
-           z[0] == '\r';
+    return z[0] == '=' || z[0] == '+' || z[0] == '-' || z[0] == '@' || z[0] == '\t' || z[0] == '\r';
 }
 
 int csvio_export(shell *sh, const char *zWhat, const char *zPath, int safe)
@@ -224,7 +223,8 @@ int csvio_export(shell *sh, const char *zWhat, const char *zPath, int safe)
     while (isspace((unsigned char)*p)) p++;
     int isQuery = strncasecmp(p, "SELECT", 6) == 0 || strncasecmp(p, "WITH", 4) == 0 ||
                   strncasecmp(p, "VALUES", 6) == 0;
-    char *zSql = isQuery ? sqlite3_mprintf("%s", zWhat) : sqlite3_mprintf("SELECT * FROM \"%w\"", zWhat);
+    char *zSql =
+        isQuery ? sqlite3_mprintf("%s", zWhat) : sqlite3_mprintf("SELECT * FROM \"%w\"", zWhat);
     sqlite3 *db = ksqlite_db(sh->k);
     sqlite3_stmt *stmt = NULL;
     int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &stmt, NULL) : SQLITE_NOMEM;

@@ -136,7 +136,7 @@ static int dot_help(shell *sh, int argc, char **argv)
         }
         char left[48];
         snprintf(left, sizeof left, ".%s %s", c->name, c->usage);
-        fprintf(sh->out, "%-28s %s\n", left, c->help);
+        fprintf(sh->out, "%-30s %s\n", left, c->help);
     }
     if (argc >= 2) {
         fprintf(stderr, "Error: no such command: %s (see .help)\n", argv[1]);
@@ -246,23 +246,41 @@ static int dot_read(shell *sh, int argc, char **argv)
     return rc;
 }
 
-/* .schema [PATTERN] — show CREATE statements: streams, tables, then views
-** as they were defined (CREATE MATERIALIZED VIEW ...) */
+/* The CREATE STREAM statement of the catalog row st (NULL when there is
+** none): its columns and WITH options as given, ${NAME} references
+** unexpanded, so no secret shows. */
+#define STREAM_DDL                                                                                 \
+    "CASE WHEN st.name IS NOT NULL THEN printf('CREATE STREAM %s (%s) WITH (%s)', "                \
+    "CASE WHEN st.name GLOB '[A-Za-z_]*' AND st.name NOT GLOB '*[^A-Za-z0-9_]*' THEN st.name "     \
+    "ELSE printf('\"%w\"', st.name) END, st.columns, "                                             \
+    "(SELECT group_concat(CASE WHEN json_extract(j.value, '$.quoted') "                            \
+    "THEN printf('''%q''', json_extract(j.value, '$.key')) ELSE json_extract(j.value, '$.key') "   \
+    "END || ' = ' || printf('''%q''', json_extract(j.value, '$.value')), ', ') "                   \
+    "FROM json_each(st.options) j)) END"
+
+/* .schema [PATTERN] — show CREATE statements: streams, tables, then views;
+** streams and views as they were defined (CREATE STREAM, CREATE
+** MATERIALIZED VIEW) */
 static int dot_schema(shell *sh, int argc, char **argv)
 {
     sqlite3 *db = ksqlite_db(sh->k);
-    int catalog = sqlite3_table_column_metadata(db, "main", "ksq_views", "sql", 0, 0, 0, 0, 0) ==
-                  SQLITE_OK;
+    int catalog =
+        sqlite3_table_column_metadata(db, "main", "ksq_views", "sql", 0, 0, 0, 0, 0) == SQLITE_OK &&
+        sqlite3_table_column_metadata(db, "main", "ksq_streams", "options", 0, 0, 0, 0, 0) ==
+            SQLITE_OK;
+    const char *zText = catalog ? "coalesce(v.sql, " STREAM_DDL ", s.sql)" : "s.sql";
+    const char *zJoin = catalog ? "LEFT JOIN ksq_views v ON v.name = s.name AND s.type IN "
+                                  "('table', 'view') LEFT JOIN ksq_streams st ON st.name = s.name "
+                                  "AND s.type = 'table'"
+                                : "";
     /* Internal tables show only when the pattern asks for them. */
+    int internal = argc >= 2 && sqlite3_strlike("ksq\\_%", argv[1], '\\') == 0;
     char *zSql = sqlite3_mprintf(
-        "SELECT s.name, %s || ';', CASE WHEN s.sql LIKE 'CREATE VIRTUAL TABLE%%' THEN 0 "
-        "WHEN %s THEN 2 ELSE 1 END AS ord FROM main.sqlite_schema s %s "
+        "SELECT s.name, rtrim(%s, '; ') || ';', CASE WHEN s.sql LIKE 'CREATE VIRTUAL TABLE%%' "
+        "THEN 0 WHEN %s THEN 2 ELSE 1 END AS ord FROM main.sqlite_schema s %s "
         "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' AND s.name LIKE %Q "
-        "AND (%d OR s.name NOT LIKE 'ksq\\_%%' ESCAPE '\\' OR s.name IN ('ksq_dead_letters', "
-        "'ksq_late')) ORDER BY ord, s.name",
-        catalog ? "coalesce(v.sql, s.sql)" : "s.sql", catalog ? "v.name IS NOT NULL" : "0",
-        catalog ? "LEFT JOIN ksq_views v ON v.name = s.name AND s.type = 'table'" : "",
-        argc >= 2 ? argv[1] : "%", argc >= 2 && sqlite3_strlike("ksq\\_%", argv[1], '\\') == 0);
+        "AND (%d OR s.name NOT LIKE 'ksq\\_%%' ESCAPE '\\') ORDER BY ord, s.name",
+        zText, catalog ? "v.name IS NOT NULL" : "0", zJoin, argc >= 2 ? argv[1] : "%", internal);
     sqlite3_stmt *st;
     int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &st, NULL) : SQLITE_NOMEM;
     sqlite3_free(zSql);
@@ -316,7 +334,8 @@ static int dot_sinks(shell *sh, int argc, char **argv)
                         "failed)\n");
         return 1;
     }
-    if (n == 0) fprintf(sh->out, "no sinks; CREATE SINK name FROM view INTO FILES 'dir' adds one\n");
+    if (n == 0)
+        fprintf(sh->out, "no sinks; CREATE SINK name FROM view INTO FILES 'dir' adds one\n");
     return 0;
 }
 
@@ -343,7 +362,7 @@ static int dot_stats(shell *sh, int argc, char **argv)
     char wm[40];
     FILE *o = sh->out;
     fprintf(o, "views running:   %d\n", ksqlite_view_count(sh->k));
-    fprintf(o, "events read:     %lld this run\n", (long long)s.nRead);
+    fprintf(o, "events read:     %lld since the views' sources started\n", (long long)s.nRead);
     if (s.lag >= 0) {
         fprintf(o, "lag:             %lld messages", (long long)s.lag);
         if (s.nTotal > 0)
@@ -474,8 +493,8 @@ static const dot_command commands[] = {
     {"quit", "", "Exit this program", NULL, "", dot_quit},
     {"read", "FILE", "Run the SQL and dot-commands in FILE", NULL, "f", dot_read},
     {"schema", "[PATTERN]", "Show the CREATE statements (matching a LIKE pattern)",
-     "    Streams first, then tables, then views as they were defined. The engine's\n"
-     "    own tables (ksq_...) show only when PATTERN names them.",
+     "    Streams first, then tables, then views, streams and views as they were\n"
+     "    defined. The engine's own tables (ksq_...) show only when PATTERN names them.",
      "t", dot_schema},
     {"show", "", "Show the current settings", NULL, "", dot_show},
     {"sinks", "", "List the sinks (SHOW SINKS)", NULL, "", dot_sinks},
@@ -497,8 +516,7 @@ static const dot_command commands[] = {
      "    background while the shell waits for input.",
      "", dot_views},
     {"width", "[N ...]", "Set column widths for table, box and markdown (0 auto)",
-     "    Negative widths right-align. Without N, widths are automatic again.", "",
-     dot_width},
+     "    Negative widths right-align. Without N, widths are automatic again.", "", dot_width},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

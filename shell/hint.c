@@ -14,6 +14,7 @@
 */
 #include "shell.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -197,10 +198,54 @@ static void put_caret_line(const char *zSql, int off)
     free(line);
 }
 
+/* Byte offset of the first whole-word, case-insensitive occurrence of zWord
+** in zSql outside quotes, or -1. */
+static int find_word(const char *zSql, const char *zWord)
+{
+    size_t n = strlen(zWord);
+    char quote = 0;
+    if (n == 0) return -1;
+    for (const char *p = zSql; *p; p++) {
+        if (quote) {
+            if (*p == quote) quote = 0;
+            continue;
+        }
+        if (*p == '\'') {
+            quote = *p;
+            continue;
+        }
+        int startOk = p == zSql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int endOk = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (startOk && strncasecmp(p, zWord, n) == 0 && endOk) return (int)(p - zSql);
+    }
+    return -1;
+}
+
+/* The name an "no such table/column/function: NAME" message is about, or NULL. */
+static const char *message_name(const char *zMsg)
+{
+    static const char *const prefixes[] = {
+        "no such column: ", "no such table: ", "no such function: ",
+        "no such stream, view or table: ", NULL};
+    for (int i = 0; prefixes[i]; i++) {
+        const char *x = after_prefix(zMsg, prefixes[i]);
+        if (x && !strchr(x, ' ')) return x;
+    }
+    return NULL;
+}
+
 void hint_report(shell *sh, const char *zSource, int startLine, const char *zSql, int off,
                  const char *zMsg)
 {
     int line = startLine, col = 1;
+    /* No position, or the statement's start: point at the name instead. */
+    const char *zName = message_name(zMsg);
+    if (off <= 0 && zName) {
+        const char *dot = strrchr(zName, '.');
+        int at = find_word(zSql, zName);
+        if (at < 0 && dot) at = find_word(zSql, dot + 1);
+        if (at >= 0) off = at;
+    }
     if (off > (int)strlen(zSql)) off = (int)strlen(zSql);
     for (int i = 0; i < off; i++) {
         if (zSql[i] == '\n') {

@@ -131,8 +131,8 @@ static int run_statement(shell_input *in, const char *zSql, int line)
         }
         if (!sh->interactive) sh->quit = 1;
     } else if (rc != KSQLITE_OK) {
-        hint_report(sh, in->zSource, line, zSql,
-                    ksqlite_error_offset(sh->k), zErr ? zErr : "error");
+        hint_report(sh, in->zSource, line, zSql, ksqlite_error_offset(sh->k),
+                    zErr ? zErr : "error");
         failed = 1;
     }
     if (failed) sh->nErr++;

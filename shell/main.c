@@ -251,7 +251,8 @@ static const char demo_banner[] =
     "  .mode box\n"
     "  SELECT city, count(*) AS n FROM weather GROUP BY city ORDER BY n DESC LIMIT 5;\n"
     "  SELECT city, temperature, windspeed FROM weather EMIT CHANGES;   -- live; Ctrl-C stops\n"
-    "  SELECT * FROM city_minute EMIT CHANGES;             -- a row per city as each minute closes\n"
+    "  SELECT * FROM city_minute EMIT CHANGES;             -- a row per city as each minute "
+    "closes\n"
     "  SELECT * FROM city_baseline ORDER BY mean_temp DESC LIMIT 5;\n"
     "  SELECT stage, error FROM ksq_dead_letters;          -- the malformed records\n"
     "  .streams   .views   .stats   .schema city_minute   .help   .quit\n";
@@ -321,6 +322,8 @@ int main(int argc, char **argv)
             printf("ksqlite %s — enter SQL ending with ';', .help for help, Tab completes\n",
                    ksqlite_version());
             repl_run(&sh);
+            /* Errors at the prompt were shown there; they do not fail the exit. */
+            sh.nErr = 0;
         } else {
             input_run_file(&sh, "-");
             o.script = 1;

@@ -83,9 +83,9 @@ int names_columns(shell *sh, const char *zTable, name_list *p)
 /* Keywords that end a FROM clause or cannot be a table name. */
 static int ends_from(const ksq_tokens *t, int i)
 {
-    static const char *const az[] = {"WHERE", "GROUP", "ORDER",  "HAVING", "LIMIT",
-                                     "WINDOW", "EMIT", "UNION", "EXCEPT", "INTERSECT",
-                                     "ON",    "USING", "SELECT", "VALUES", "SET"};
+    static const char *const az[] = {"WHERE",  "GROUP", "ORDER",  "HAVING", "LIMIT",
+                                     "WINDOW", "EMIT",  "UNION",  "EXCEPT", "INTERSECT",
+                                     "ON",     "USING", "SELECT", "VALUES", "SET"};
     for (size_t k = 0; k < sizeof az / sizeof az[0]; k++) {
         if (ksq_tok_is(t, i, az[k])) return 1;
     }
@@ -104,8 +104,8 @@ void names_in_statement(const char *zSql, name_list *tables, name_list *aliases)
     for (int i = 0; i < t.n; i++) {
         if (ksq_tok_is(&t, i, "(")) depth++;
         if (ksq_tok_is(&t, i, ")")) depth--;
-        if (ksq_tok_is(&t, i, "FROM") || ksq_tok_is(&t, i, "JOIN") ||
-            ksq_tok_is(&t, i, "INTO") || ksq_tok_is(&t, i, "UPDATE")) {
+        if (ksq_tok_is(&t, i, "FROM") || ksq_tok_is(&t, i, "JOIN") || ksq_tok_is(&t, i, "INTO") ||
+            ksq_tok_is(&t, i, "UPDATE")) {
             expect = 1;
             inFrom = 1;
             fromDepth = depth;

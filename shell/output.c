@@ -222,6 +222,32 @@ static void put_rule(FILE *out, const int *aw, int n, const char *l, const char 
     fputc('\n', out);
 }
 
+/* Markdown escapes '|' as "\|": one more column each. */
+static int count_pipes(const char *z)
+{
+    int n = 0;
+    for (; *z; z++) n += *z == '|';
+    return n;
+}
+
+/* The widest run of non-blank characters in z: below that, a word breaks. */
+static int word_width(const char *z)
+{
+    int w = 0, best = 0;
+    const unsigned char *p = (const unsigned char *)z;
+    while (*p) {
+        unsigned c;
+        p += utf8_char(p, &c);
+        if (c == ' ' || c == '\n' || c == '\t') {
+            w = 0;
+            continue;
+        }
+        w += char_width(c);
+        if (w > best) best = w;
+    }
+    return best;
+}
+
 /* Narrow the widest columns (those .width does not fix) until a grid of
 ** widths aw fits in termWidth columns; none goes below its minimum. */
 static void fit_widths(int *aw, const int *aMin, const int *aFixed, int n, int termWidth)
@@ -235,10 +261,11 @@ static void fit_widths(int *aw, const int *aMin, const int *aFixed, int n, int t
             if (widest < 0 || aw[i] > aw[widest]) widest = i;
         }
         if (widest < 0) break;
-        /* Step down to the next widest column at once, then one by one. */
+        /* Step down to the next widest column at once; columns as wide
+        ** as each other then narrow in turn, one column at a time. */
         int next = aMin[widest];
         for (int i = 0; i < n; i++) {
-            if (i != widest && !aFixed[i] && aw[i] < aw[widest] && aw[i] > next) next = aw[i];
+            if (i != widest && !aFixed[i] && aw[i] <= aw[widest] && aw[i] > next) next = aw[i];
         }
         int step = aw[widest] - next;
         if (step > total - termWidth) step = total - termWidth;
@@ -255,21 +282,27 @@ static void grid_widths(shell *sh, int *aw, int *aRight, int extra)
 {
     result_buf *b = &sh->buf;
     int n = b->nCol;
-    int *aMin = calloc((size_t)n, sizeof(int)), *aFixed = calloc((size_t)n, sizeof(int));
+    int *aMin = calloc((size_t)n * 3, sizeof(int));
+    int *aFixed = aMin ? aMin + n : NULL, *aWord = aMin ? aMin + 2 * n : NULL;
+    int md = sh->mode == MODE_MARKDOWN;
     for (int i = 0; i < n; i++) {
-        int nameW = cell_width(b->azName[i] ? b->azName[i] : "");
-        int numeric = b->nRow > 0;
+        const char *zName = b->azName[i] ? b->azName[i] : "";
+        int nameW = cell_width(zName) + (md ? count_pipes(zName) : 0);
+        int numeric = b->nRow > 0, wordW = word_width(zName);
         aw[i] = nameW;
         for (int r = 0; r < b->nRow; r++) {
             const char *z = b->azCell[r * n + i];
             int t = b->aType[r * n + i];
-            int w = cell_width(z ? z : sh->zNull);
+            int w = cell_width(z ? z : sh->zNull) + (md ? count_pipes(z ? z : sh->zNull) : 0);
             if (w > aw[i]) aw[i] = w;
+            w = word_width(z ? z : sh->zNull);
+            if (w > wordW) wordW = w;
             if (t != SQLITE_INTEGER && t != SQLITE_FLOAT && t != SQLITE_NULL) numeric = 0;
         }
+        if (aWord) aWord[i] = wordW < aw[i] ? wordW : aw[i];
         aRight[i] = 1; /* numbers right, text left */
         if (extra && aw[i] < (numeric ? 8 : 12)) aw[i] = numeric ? 8 : 12;
-        if (aMin && aFixed) {
+        if (aMin) {
             aMin[i] = nameW < 6 ? (aw[i] < 6 ? aw[i] : 6) : (nameW < 12 ? nameW : 12);
             if (aMin[i] > aw[i]) aMin[i] = aw[i];
             if (i < sh->nWidth && sh->aWidth[i] != 0) {
@@ -280,10 +313,14 @@ static void grid_widths(shell *sh, int *aw, int *aRight, int extra)
         }
     }
     int term = sh->out == stdout ? output_terminal_width() : 0;
-    if (term > 0 && sh->mode != MODE_MARKDOWN && aMin && aFixed)
+    if (term > 0 && sh->mode != MODE_MARKDOWN && aMin) {
+        /* First wrap at blanks only (no word broken), then break words. */
+        for (int i = 0; i < n; i++)
+            if (aWord[i] < aMin[i]) aWord[i] = aMin[i] < aw[i] ? aMin[i] : aw[i];
+        fit_widths(aw, aWord, aFixed, n, term);
         fit_widths(aw, aMin, aFixed, n, term);
+    }
     free(aMin);
-    free(aFixed);
 }
 
 /* Take the next line of at most w columns from *pz (a cell being wrapped)
@@ -359,8 +396,9 @@ static void grid_row(shell *sh, char **azCell, const int *aType, const int *aw, 
         for (int i = 0; i < n; i++) {
             take_line(&ap[i], aw[i] > 0 ? aw[i] : 1, line, md);
             int lw = output_text_width(line);
-            int right = aRight[i] == 2 || (aRight[i] == 1 && aType &&
-                                           (aType[i] == SQLITE_INTEGER || aType[i] == SQLITE_FLOAT));
+            int right =
+                aRight[i] == 2 || (aRight[i] == 1 && aType &&
+                                   (aType[i] == SQLITE_INTEGER || aType[i] == SQLITE_FLOAT));
             fputc(' ', out);
             if (center && !md) {
                 int left = (aw[i] - lw) / 2;
@@ -551,8 +589,7 @@ void output_end(shell *sh)
     if (sh->push) {
         if (is_grid(sh)) {
             flush_push_batch(sh);
-            if (sh->pushStarted && sh->aPushWidth)
-                grid_bottom(sh, sh->aPushWidth, sh->buf.nCol);
+            if (sh->pushStarted && sh->aPushWidth) grid_bottom(sh, sh->aPushWidth, sh->buf.nCol);
         }
         if (sh->mode == MODE_JSON && sh->nRowSet > 0) fputs("]\n", sh->out);
         fflush(sh->out);

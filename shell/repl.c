@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define HISTORY_MAX 10000 /* entries kept in the history file */
@@ -32,12 +33,24 @@ static int g_done;       /* leave the loop */
 static char *g_zHistory; /* history file, or NULL */
 static char *g_zEntry;   /* lines of the pending statement, joined for the history */
 
+/* mkdir -p zDir (private); errors show later, when the file cannot open. */
+static void make_dirs(char *zDir)
+{
+    for (char *p = zDir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(zDir, 0700);
+        *p = '/';
+    }
+    mkdir(zDir, 0700);
+}
+
 char *repl_history_path(void)
 {
     const char *state = getenv("XDG_STATE_HOME");
     if (state && state[0]) {
         char *dir = sqlite3_mprintf("%s/ksqlite", state);
-        if (dir) mkdir(dir, 0700);
+        if (dir) make_dirs(dir);
         char *path = dir ? sqlite3_mprintf("%s/history", dir) : NULL;
         sqlite3_free(dir);
         return path;
@@ -71,12 +84,23 @@ static void on_line(char *zLine)
         return;
     }
     int wasPending = input_pending(&g_in);
+    int nCreated = ksqlite_views_created(g_sh->k);
     /* Join the lines of a statement with blanks: one history entry. */
     char *zJoined = wasPending ? sqlite3_mprintf("%s %s", g_zEntry ? g_zEntry : "", zLine)
                                : sqlite3_mprintf("%s", zLine);
     sqlite3_free(g_zEntry);
     g_zEntry = NULL;
+    /* Keys typed while a statement runs wait for the next prompt, unseen:
+    ** no echo in the middle of its rows. Ctrl-C still raises SIGINT. */
+    struct termios saved, quiet;
+    int tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        quiet = saved;
+        quiet.c_lflag &= (tcflag_t)~ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
     int stop = input_line(&g_in, zLine);
+    if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     free(zLine);
     if (input_pending(&g_in)) {
         g_zEntry = zJoined; /* more lines to come */
@@ -88,7 +112,8 @@ static void on_line(char *zLine)
         g_done = 1;
         return;
     }
-    status_catch_up(g_sh);
+    /* A new view starts reading its topic from the beginning: show it. */
+    status_catch_up(g_sh, ksqlite_views_created(g_sh->k) > nCreated ? 1500 : 0);
     rl_callback_handler_install(prompt(), on_line);
 }
 
@@ -131,7 +156,7 @@ int repl_run(shell *sh)
     sa.sa_handler = on_sigterm;
     sigaction(SIGTERM, &sa, NULL);
 
-    status_catch_up(sh);
+    status_catch_up(sh, 1500); /* views resumed from the database, or the demo's */
     rl_callback_handler_install(prompt(), on_line);
     while (!g_done && !sh->sigterm) {
         fd_set fds;
@@ -168,5 +193,5 @@ int repl_run(shell *sh)
     g_zHistory = NULL;
     complete_uninstall();
     clear_history();
-    return sh->nErr ? 1 : 0;
+    return 0;
 }

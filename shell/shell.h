@@ -203,8 +203,10 @@ void status_end(shell *sh);
 /* Clear the line (before rows go to the terminal). */
 void status_clear(shell *sh);
 /* At the prompt: while the views lag behind their topics, run them with a
-** status line until they catch up, a key is pressed or Ctrl-C. */
-void status_catch_up(shell *sh);
+** status line until they catch up, a key is pressed or Ctrl-C. While their
+** lag is not known yet (views just created or resumed), wait up to probeMs
+** for it. */
+void status_catch_up(shell *sh, int probeMs);
 /* Monotonic milliseconds. */
 int64_t status_now_ms(void);
 

@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STATUS_DELAY_MS 300   /* work shorter than this shows no line */
-#define STATUS_REDRAW_MS 100  /* redraw at most this often */
-#define CATCH_UP_LAG 1000     /* views this far behind are catching up */
-#define CATCH_UP_DONE_LAG 100 /* ... and have caught up below this */
+#define STATUS_DELAY_MS   300  /* work shorter than this shows no line */
+#define STATUS_REDRAW_MS  100  /* redraw at most this often */
+#define CATCH_UP_LAG      1000 /* views this far behind are catching up */
+#define CATCH_UP_DONE_LAG 100  /* ... and have caught up below this */
 
 int64_t status_now_ms(void)
 {
@@ -139,13 +139,16 @@ void status_end(shell *sh)
     sh->statusOff = 1;
 }
 
-void status_catch_up(shell *sh)
+void status_catch_up(shell *sh, int probeMs)
 {
     if (!status_wanted() || ksqlite_view_count(sh->k) == 0) return;
     ksqlite_status s;
     memset(&s, 0, sizeof s);
+    /* New views know their lag only once their sources have fetched the
+    ** topics' metadata (until then it reads 0 or unknown): run them first. */
+    if (probeMs > 0) ksqlite_run(sh->k, STATUS_REDRAW_MS);
     ksqlite_get_status(sh->k, &s);
-    if (s.lag < CATCH_UP_LAG) return;
+    if (s.lag < 0 ? probeMs <= 0 : s.lag < CATCH_UP_LAG) return;
     /* Keys must reach us one by one (not a line at a time) and stay queued
     ** for readline; Ctrl-C still raises SIGINT. */
     struct termios saved, raw;
@@ -157,22 +160,28 @@ void status_catch_up(shell *sh)
         raw.c_cc[VTIME] = 0;
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
-    int64_t start = status_now_ms(), last = 0;
+    int64_t start = status_now_ms(), last = 0, read0 = s.nRead;
+    int catching = 0; /* the lag was seen above CATCH_UP_LAG */
     sh->sigint = 0;
     while (!sh->sigint && !sh->sigterm) {
         struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
         if (poll(&pfd, 1, 0) > 0) break;
-        if (ksqlite_run(sh->k, STATUS_REDRAW_MS) != KSQLITE_OK) break;
         memset(&s, 0, sizeof s);
         ksqlite_get_status(sh->k, &s);
-        if (s.lag < CATCH_UP_DONE_LAG) break; /* caught up, or unknown */
         int64_t now = status_now_ms();
-        if (now - start >= STATUS_DELAY_MS && now - last >= STATUS_REDRAW_MS) {
+        if (s.lag < 0 && (catching || now - start > probeMs)) break; /* unknown */
+        if (s.lag >= CATCH_UP_LAG) catching = 1;
+        if (s.lag >= 0 && s.lag < (catching ? CATCH_UP_DONE_LAG : CATCH_UP_LAG)) break;
+        if (catching && now - start >= STATUS_DELAY_MS && now - last >= STATUS_REDRAW_MS) {
+            /* The views' own rate needs a few seconds; until then, ours. */
+            double rate = (double)(s.nRead - read0) * 1000.0 / (double)(now - start);
+            if (s.eventsPerSec < rate) s.eventsPerSec = rate;
             char buf[256];
             format_views(&s, buf, sizeof buf);
             draw(sh, buf);
             last = now;
         }
+        if (ksqlite_run(sh->k, STATUS_REDRAW_MS) != KSQLITE_OK) break;
     }
     status_clear(sh);
     if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
