@@ -317,9 +317,15 @@ static char **attempt(const char *text, int start, int end)
         /* Words before the cursor: the command, then its arguments. */
         char *before = strndup(rl_line_buffer, (size_t)start);
         char *words[8];
-        int nWord = 0;
-        for (char *w = strtok(before, " \t"); w && nWord < 8; w = strtok(NULL, " \t"))
+        int nWord = 0, skipNext = 0;
+        for (char *w = strtok(before, " \t"); w && nWord < 8; w = strtok(NULL, " \t")) {
+            /* Options (--skip N, --safe) are not counted as arguments. */
+            if (nWord > 0 && (w[0] == '-' || skipNext)) {
+                skipNext = !skipNext && strcmp(w, "--skip") == 0;
+                continue;
+            }
             words[nWord++] = w;
+        }
         if (nWord == 0) {
             for (int i = 0; dotcmd_name(i); i++) {
                 char *z = sqlite3_mprintf(".%s", dotcmd_name(i));

@@ -239,11 +239,7 @@ static int dot_quit(shell *sh, int argc, char **argv)
 static int dot_read(shell *sh, int argc, char **argv)
 {
     if (argc != 2) return -1;
-    int interactive = sh->interactive;
-    sh->interactive = 0; /* errors in the file name it and its lines */
-    int rc = input_run_file(sh, argv[1]);
-    sh->interactive = interactive;
-    return rc;
+    return input_run_file(sh, argv[1]);
 }
 
 /* The CREATE STREAM statement of the catalog row st (NULL when there is
@@ -351,7 +347,48 @@ static const char *format_ms(int64_t ms, char *buf, size_t n)
     return buf;
 }
 
-/* .stats — progress of the continuous views, then SHOW VIEWS */
+/* Rows of SHOW VIEWS copied into temp.ksq_shell_stats (created from the
+** first row's column names). */
+typedef struct stats_copy {
+    sqlite3 *db;
+    sqlite3_stmt *pIns; /* INSERT INTO temp.ksq_shell_stats VALUES(...) */
+    int created;        /* the table exists */
+    int rc;             /* first error */
+} stats_copy;
+
+/* ksqlite_row_fn copying each row of SHOW VIEWS. */
+static int stats_row(void *pArg, sqlite3_stmt *pRow)
+{
+    stats_copy *c = pArg;
+    if (!pRow || c->rc) return c->rc;
+    int n = sqlite3_column_count(pRow);
+    if (!c->created) {
+        sqlite3_str *s = sqlite3_str_new(NULL);
+        sqlite3_str_appendall(s, "CREATE TABLE temp.ksq_shell_stats(");
+        for (int i = 0; i < n; i++)
+            sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", sqlite3_column_name(pRow, i));
+        sqlite3_str_appendall(s, ")");
+        char *zSql = sqlite3_str_finish(s);
+        c->rc = zSql ? sqlite3_exec(c->db, zSql, 0, 0, NULL) : SQLITE_NOMEM;
+        sqlite3_free(zSql);
+        if (c->rc) return 1;
+        s = sqlite3_str_new(NULL);
+        sqlite3_str_appendall(s, "INSERT INTO temp.ksq_shell_stats VALUES(");
+        for (int i = 0; i < n; i++) sqlite3_str_appendall(s, i ? ", ?" : "?");
+        sqlite3_str_appendall(s, ")");
+        zSql = sqlite3_str_finish(s);
+        c->rc = zSql ? sqlite3_prepare_v2(c->db, zSql, -1, &c->pIns, NULL) : SQLITE_NOMEM;
+        sqlite3_free(zSql);
+        if (c->rc) return 1;
+        c->created = 1;
+    }
+    for (int i = 0; i < n; i++) sqlite3_bind_value(c->pIns, i + 1, sqlite3_column_value(pRow, i));
+    if (sqlite3_step(c->pIns) != SQLITE_DONE) c->rc = SQLITE_ERROR;
+    sqlite3_reset(c->pIns);
+    return c->rc != 0;
+}
+
+/* .stats — progress of the continuous views, then each view's figures */
 static int dot_stats(shell *sh, int argc, char **argv)
 {
     (void)argv;
@@ -379,7 +416,31 @@ static int dot_stats(shell *sh, int argc, char **argv)
         sqlite3_table_column_metadata(ksqlite_db(sh->k), "main", "ksq_views", "name", 0, 0, 0, 0,
                                       0) != SQLITE_OK)
         return 0;
-    return print_query(sh, "SHOW VIEWS;", 1, NULL, 0) != KSQLITE_OK;
+    /* Each view's figures: SHOW VIEWS, kept in a scratch table to pick and
+    ** round the columns that tell how it is doing. */
+    sqlite3 *db = ksqlite_db(sh->k);
+    stats_copy c;
+    memset(&c, 0, sizeof c);
+    c.db = db;
+    char *zErr = NULL;
+    int rc = sqlite3_exec(db, "DROP TABLE IF EXISTS temp.ksq_shell_stats", 0, 0, NULL);
+    if (!rc) rc = ksqlite_exec(sh->k, "SHOW VIEWS;", stats_row, &c, &zErr);
+    sqlite3_finalize(c.pIns);
+    if (!rc && c.rc) rc = c.rc;
+    if (rc) {
+        fprintf(stderr, "Error: %s\n", zErr ? zErr : sqlite3_errmsg(db));
+        ksqlite_free(zErr);
+        sqlite3_exec(db, "DROP TABLE IF EXISTS temp.ksq_shell_stats", 0, 0, NULL);
+        return 1;
+    }
+    if (c.created) {
+        rc = print_query(sh,
+                         "SELECT name, status, events, late, lag, round(events_per_s, 1) AS "
+                         "\"events/s\", watermark, error FROM temp.ksq_shell_stats;",
+                         1, NULL, 0);
+    }
+    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.ksq_shell_stats", 0, 0, NULL);
+    return rc != KSQLITE_OK;
 }
 
 /* .streams — the streams: topic, format, event time, views, dead letters */
@@ -498,9 +559,10 @@ static const dot_command commands[] = {
      "t", dot_schema},
     {"show", "", "Show the current settings", NULL, "", dot_show},
     {"sinks", "", "List the sinks (SHOW SINKS)", NULL, "", dot_sinks},
-    {"stats", "", "Show the views' progress: rate, lag, watermark; then SHOW VIEWS",
-     "    events read this run, lag in messages behind the topics' high-water marks,\n"
-     "    the read rate, the smallest watermark, and each view's figures.",
+    {"stats", "", "Show the views' progress: rate, lag, watermark, per view too",
+     "    Events read, the lag in messages behind the topics' high-water marks (and\n"
+     "    the share read), the read rate, the smallest watermark; then per view its\n"
+     "    status, events, late events, lag, rate, watermark and error (SHOW VIEWS).",
      "", dot_stats},
     {"streams", "", "List the streams (SHOW STREAMS)",
      "    A stream is a Kafka topic read as a table:\n"

@@ -128,6 +128,7 @@ static int run_statement(shell_input *in, const char *zSql, int line)
         } else if (!sh->sigterm) {
             fprintf(stderr, "Interrupted.\n");
             failed = !sh->interactive;
+            sh->cancel = sh->interactive;
         }
         if (!sh->interactive) sh->quit = 1;
     } else if (rc != KSQLITE_OK) {
@@ -147,7 +148,7 @@ static int run_pending(shell_input *in)
 {
     shell *sh = in->sh;
     int off = 0, start, end, failed = 0, line = in->startLine, lineOff = 0;
-    while (!(failed && sh->bail) && !sh->quit && !sh->sigterm &&
+    while (!(failed && sh->bail) && !sh->quit && !sh->sigterm && !sh->cancel &&
            ksq_next_statement(in->zBuf, &off, &start, &end)) {
         for (; lineOff < start; lineOff++) line += in->zBuf[lineOff] == '\n';
         char *zStmt = malloc((size_t)(end - start) + 1);
@@ -181,7 +182,7 @@ int input_line(shell_input *in, const char *zLine)
         if (*p == '.') {
             int rc = dotcmd_run(sh, p);
             if (rc) sh->nErr++;
-            return (rc && sh->bail) || sh->quit || sh->sigterm;
+            return (rc && sh->bail) || sh->quit || sh->sigterm || sh->cancel;
         }
         if (all_blank(zLine)) return 0;
         in->startLine = in->line;
@@ -203,7 +204,7 @@ int input_line(shell_input *in, const char *zLine)
     in->zBuf[in->nBuf] = 0;
     if (!sqlite3_complete(in->zBuf)) return 0;
     int err = run_pending(in);
-    return (err && sh->bail) || sh->quit || sh->sigterm;
+    return (err && sh->bail) || sh->quit || sh->sigterm || sh->cancel;
 }
 
 int input_finish(shell_input *in)

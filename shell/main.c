@@ -232,6 +232,8 @@ static int run_views(shell *sh, const cli_options *o)
     } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore &&
                !sh->sigterm) {
         int n = ksqlite_view_count(k);
+        /* A service logs what it does (and what librdkafka reports). */
+        if (!o->logLevelSet && ksq_log_level < KSQ_LOG_INFO) ksq_log_level = KSQ_LOG_INFO;
         ksq_log(KSQ_LOG_INFO, "serving %d view%s; SIGTERM or SIGINT stops them", n,
                 n == 1 ? "" : "s");
         if (ksqlite_serve(k, &zErr) != KSQLITE_OK) {
@@ -300,8 +302,6 @@ int main(int argc, char **argv)
     int nErr = 0;
     sh.bail = o.bail || !interactiveStdin || o.nFile > 0 || o.nSql > 0;
     int toPrompt = o.nSql == 0 && o.nFile == 0 && interactiveStdin;
-    /* A service logs what it does; the prompt stays quiet. */
-    if (!toPrompt && !o.logLevelSet && ksq_log_level < KSQ_LOG_INFO) ksq_log_level = KSQ_LOG_INFO;
     if (!toPrompt) catch_stop_signals(&sh);
     if (o.demo) nErr += start_demo(&sh, mock, &gen);
     o.viewsBefore = ksqlite_views_created(sh.k);

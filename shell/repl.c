@@ -100,6 +100,7 @@ static void on_line(char *zLine)
         tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
     int stop = input_line(&g_in, zLine);
+    g_sh->cancel = 0; /* Ctrl-C ended what the line started, not the shell */
     if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     free(zLine);
     if (input_pending(&g_in)) {

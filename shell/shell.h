@@ -63,6 +63,8 @@ typedef struct shell {
     int interactive;                     /* reading from a terminal at the prompt */
     int timer;                           /* print the time each statement took */
     int quit;                            /* .quit was given, or a signal asked to stop */
+    int cancel;                          /* Ctrl-C cancelled a statement at the prompt: skip
+                                            the rest of what was being read (.read, a line) */
     int nErr;                            /* errors so far */
     int nRowSet;                         /* rows printed in the current result set */
     int64_t nRowStmt;                    /* rows printed by the current statement */

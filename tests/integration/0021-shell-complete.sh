@@ -43,6 +43,8 @@ complete ".mode bo" ".mode box"
 complete ".headers of" ".headers off"
 complete ".read $WORK/scripts/pipeline_o" ".read $WORK/scripts/pipeline_one.sql"
 complete ".export weat" ".export weather"
+complete ".export --safe weather $WORK/scripts/pipe" ".export --safe weather $WORK/scripts/pipeline_one.sql"
+complete ".import --skip 1 $WORK/scripts/pipeline_one.sql cit" ".import --skip 1 $WORK/scripts/pipeline_one.sql cities"
 
 # Names created in the session complete at once; columns on a later line too.
 term_line "CREATE MATERIALIZED VIEW city_counts AS SELECT city, count(*) AS readings FROM weather GROUP BY city;"
