@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,10 @@ def workloads(build, brokers):
         "tumble_small": ("the TUMBLE view over a fifth of the events (same cities): memory must not grow "
                          "with the number of events",
                          view_run(ksq, brokers, "tumble_small", TUMBLE_SELECT, topic="weather_small")),
+        "sink": ("a filter view passing every event into a CSV file sink partitioned by city and hour",
+                 view_run(ksq, brokers, "sink", "SELECT * FROM weather", extra=[
+                     "CREATE SINK files FROM sink INTO FILES '%s' FORMAT CSV "
+                     "PARTITION BY (city, strftime('%%H', ts) AS hour);" % SINK_DIR])),
         "hop": ("HOP(1 hour, 1 minute) by city, the same aggregates",
                 view_run(ksq, brokers, "hop",
                          "SELECT city, window_start, count(*) AS n, avg(temperature) AS t, "
@@ -63,17 +68,22 @@ TUMBLE_SELECT = ("SELECT city, window_start, count(*) AS n, avg(temperature) AS 
                  "max(temperature) AS hi, stddev(temperature) AS sd FROM weather GROUP BY city, TUMBLE(ts, '1 minute')")
 
 
-def view_run(ksq, brokers, name, select, topic="weather"):
-    """argv of a --exit-at-end --drain run of one view into a fresh database."""
+def view_run(ksq, brokers, name, select, topic="weather", extra=()):
+    """argv of a --exit-at-end --drain run of one view (and extra statements)
+    into a fresh database."""
     db = os.path.join(WORK_DIR, name + ".db")
     stream = ("CREATE STREAM weather (%s) WITH (topic = '%s', brokers = '%s', timestamp = 'ts', "
               "watermark = '5 seconds');" % (WEATHER_COLUMNS, topic, brokers))
     return Fresh(db, [ksq, "--exit-at-end", "--drain", db, stream,
-                      "CREATE MATERIALIZED VIEW %s AS %s;" % (name, select)])
+                      "CREATE MATERIALIZED VIEW %s AS %s;" % (name, select)] + list(extra))
+
+
+SINK_DIR = os.path.join(WORK_DIR, "sink")
 
 
 class Fresh(list):
-    """An argv whose database file is removed before every run."""
+    """An argv whose database file (and the sink directory) is removed before
+    every run."""
 
     def __init__(self, db, argv):
         super().__init__(argv)
@@ -85,6 +95,13 @@ class Fresh(list):
                 os.unlink(self.db + suffix)
             except FileNotFoundError:
                 pass
+        shutil.rmtree(SINK_DIR, ignore_errors=True)
+
+
+def sink_files():
+    """(files, partition directories) the sink workload published."""
+    files = [os.path.join(d, f) for d, _, fs in os.walk(SINK_DIR) for f in fs if f.startswith("part-")]
+    return len(files), len(set(os.path.dirname(f) for f in files))
 
 
 def run_once(argv):
@@ -166,6 +183,14 @@ def main():
                 times[n].append(secs)
                 rss[n] = max(rss[n], mib)
                 print("round %d %-8s %7.3f s  %6.1f MiB" % (r + 1, n, secs, mib), file=sys.stderr)
+        sink_report = None
+        if "sink" in work:
+            # The last sink run's files, then a COMPACT of them.
+            nFiles, nParts = sink_files()
+            subprocess.run([os.path.join(args.build, "ksqlite"), work["sink"][1].db, "COMPACT SINK files;"],
+                           check=True, stdout=subprocess.DEVNULL)
+            nAfter, _ = sink_files()
+            sink_report = (nFiles, nParts, nAfter)
     finally:
         broker.terminate()
         broker.wait()
@@ -198,6 +223,12 @@ def main():
     if "tumble_small" in rss and "tumble" in rss:
         goal("memory independent of the number of events: peak RSS at 1,000,000 vs 200,000 events",
              "%.2f×" % (rss["tumble"] / rss["tumble_small"]), rss["tumble"] <= 1.1 * rss["tumble_small"])
+    if sink_report:
+        nFiles, nParts, nAfter = sink_report
+        goal("file sink: a handful of files per partition, not one per batch",
+             "%d files in %d partitions (%.1f each)" % (nFiles, nParts, nFiles / max(nParts, 1)),
+             nFiles <= 5 * nParts)
+        goal("COMPACT SINK leaves one file per partition", "%d files" % nAfter, nAfter == nParts)
     if goals:
         table += "\n\n| goal | measured | |\n|---|---:|---|\n" + "\n".join(goals)
     report = ("Run of %s on %s: %s events in %d partitions (produced in %.1f s), "

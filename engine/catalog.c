@@ -13,7 +13,7 @@
 ** completely or not at all. Options are stored as given, `${NAME}`
 ** references unexpanded, so no secret taken from the environment is stored.
 */
-#include "runtime.h"
+#include "sink.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -357,6 +357,12 @@ static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
         *pzErr = sqlite3_mprintf("no such materialized view: %s", s->zName);
         return SQLITE_ERROR;
     }
+    const char *zSink = ksq_sink_of_view(k, zHas);
+    if (zSink) {
+        *pzErr = sqlite3_mprintf("view %s feeds sink %s; drop the sink first", zHas, zSink);
+        sqlite3_free(zHas);
+        return SQLITE_ERROR;
+    }
     ksq_tap_forget(k, zHas);
     ksq_runtime_remove_view(k, zHas);
     /* EMIT CHANGES views are an SQL view over "ksq_r_<name>". */
@@ -575,6 +581,11 @@ int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,
     case KSQ_STMT_SHOW_VIEWS: return show_views(k, xRow, pArg, pzErr);
     case KSQ_STMT_DESCRIBE: return describe(k, st, xRow, pArg, pzErr);
     case KSQ_STMT_EXPLAIN_VIEW: return explain_view(k, st, xRow, pArg, pzErr);
+    case KSQ_STMT_CREATE_SINK:
+    case KSQ_STMT_DROP_SINK:
+    case KSQ_STMT_SHOW_SINKS:
+    case KSQ_STMT_COMPACT_SINK:
+    case KSQ_STMT_EXPORT: return ksq_sink_exec(k, st, zSql, nSql, xRow, pArg, pzErr, pErrOff);
     default:
         *pzErr = sqlite3_mprintf("this statement is not supported here yet");
         return SQLITE_ERROR;

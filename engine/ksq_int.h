@@ -47,6 +47,12 @@ enum { KSQ_LOG_ERROR = 0, KSQ_LOG_WARN = 1, KSQ_LOG_INFO = 2, KSQ_LOG_DEBUG = 3 
 extern int ksq_log_level; /* messages above this level are dropped (default WARN) */
 void ksq_log(int level, const char *fmt, ...);
 
+/* For crash tests: when the environment variable KSQLITE_CRASH_AT names
+** zPoint, the process dies there at once (exit 137, as if killed), so each
+** step of a multi-step commit (sink rolls, compaction, topic sends) can be
+** shown to recover. */
+void ksq_crash_point(const char *zPoint);
+
 /* ------------------------------------------------------------------------
 ** time.c — event time. All times are milliseconds since the Unix epoch (UTC).
 */

@@ -3,7 +3,7 @@
 ** module, run statements, close. This is the public API of ksqlite.h.
 */
 #include "ksqlite.h"
-#include "runtime.h"
+#include "sink.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +46,9 @@ static int engine_init(sqlite3 *db, int ownsDb, ksqlite **ppK, char **pzErr)
     if (!rc) rc = ksq_catalog_register(db, k);
     if (rc) zErr = sqlite3_mprintf("cannot register the kafka module: %s", sqlite3_errmsg(db));
     if (!rc) rc = ksq_runtime_init(k, &zErr);
-    /* Views in the database resume where they stopped. */
+    /* Views in the database resume where they stopped, and their sinks. */
     if (!rc) rc = ksq_runtime_resume(k, &zErr);
+    if (!rc) rc = ksq_sinks_resume(k, &zErr);
     if (rc) {
         set_err(pzErr, zErr);
         ksq_runtime_free(k);

@@ -9,6 +9,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int ksq_log_level = KSQ_LOG_WARN;
 
@@ -22,4 +25,10 @@ void ksq_log(int level, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     fprintf(stderr, "ksqlite: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], buf);
+}
+
+void ksq_crash_point(const char *zPoint)
+{
+    const char *z = getenv("KSQLITE_CRASH_AT");
+    if (z && strcmp(z, zPoint) == 0) _exit(137);
 }

@@ -58,8 +58,8 @@ static int start_transient(ksqlite *k, const ksq_stmt *st, const char *zName, ks
     if (!zDef) return SQLITE_NOMEM;
     ksq_view *v = NULL;
     int errOff = -1;
-    int rc = ksq_view_compile(k, zName, zDef, KSQ_VIEW_CREATE | KSQ_VIEW_TRANSIENT, &v, pzErr,
-                              &errOff);
+    int rc =
+        ksq_view_compile(k, zName, zDef, KSQ_VIEW_CREATE | KSQ_VIEW_TRANSIENT, &v, pzErr, &errOff);
     sqlite3_free(zDef);
     if (rc) {
         if (errOff >= nPrefix) *pErrOff = errOff - nPrefix + st->selectOff;

@@ -12,7 +12,7 @@
 ** A view that fails is rolled back to its savepoint and stopped; the others
 ** go on.
 */
-#include "runtime.h"
+#include "sink.h"
 #include "ksqlite.h"
 
 #include <jansson.h>
@@ -54,6 +54,7 @@ void ksq_runtime_free(ksqlite *k)
     ksq_runtime *rt = k->rt;
     if (!rt) return;
     for (int i = 0; i < rt->nSource; i++) ksq_source_close(rt->aSource[i]);
+    ksq_sinks_free(k);
     while (rt->nTap > 0) ksq_tap_forget(k, rt->aTap[0]->zView);
     sqlite3_free(rt->aTap);
     for (int i = 0; i < rt->nView; i++) ksq_view_free(k, rt->aView[i]);
@@ -327,6 +328,8 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         }
         sqlite3_free(zErr);
     }
+    /* The views' emitted rows into their sinks' buffers, in the same transaction. */
+    if (!rc && rt->nSink > 0) rc = ksq_sinks_capture(k, src->zStream, pzErr);
     if (!rc) rc = sqlite3_exec(k->db, "COMMIT", 0, 0, NULL);
     if (rc) {
         if (!*pzErr) *pzErr = sqlite3_mprintf("cannot commit: %s", sqlite3_errmsg(k->db));
@@ -344,6 +347,7 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
             rt->aView[i]->lastCommitWall = now;
     }
     ksq_tap_deliver(k, src->zStream);
+    if (rt->nSink > 0) ksq_sinks_work(k, src->zStream);
     return SQLITE_OK;
 }
 
@@ -431,11 +435,13 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
             rc = process_batch(k, src, BATCH_NORMAL, pzErr);
         ksq_batch_reset(&src->batch);
     }
+    if (!rc && rt->nSink > 0) ksq_sinks_work(k, NULL); /* time-based rolls */
     return rc;
 }
 
 /* Close what windows can close now in every open source's views (an empty
-** batch in mode BATCH_FLUSH or BATCH_DRAIN). */
+** batch in mode BATCH_FLUSH or BATCH_DRAIN), then publish what the sinks
+** hold. */
 static int flush(ksqlite *k, int mode, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
@@ -445,6 +451,8 @@ static int flush(ksqlite *k, int mode, char **pzErr)
         ksq_batch_reset(&src->batch);
         rc = process_batch(k, src, mode, pzErr);
     }
+    /* Then the sinks publish (or send) every row they hold. */
+    if (!rc) rc = ksq_sinks_flush(k, pzErr);
     return rc;
 }
 

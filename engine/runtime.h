@@ -199,12 +199,13 @@ typedef struct ksq_tap {
     int pushStop;                            /* the push query must end */
     sqlite3_stmt *pAll;                      /* SELECT * FROM the capture table */
     sqlite3_stmt *pClear;                    /* DELETE FROM the capture table */
+    int nSinks;                              /* sinks reading it (inside the batch) */
 } ksq_tap;
 
 /* Start capturing the rows view zView emits (or find the tap that does). */
 int ksq_tap_open(ksqlite *k, const char *zView, ksq_tap **ppTap, char **pzErr);
 ksq_tap *ksq_tap_find(ksqlite *k, const char *zView);
-/* Stop capturing if nobody listens any more (no callback, no push query). */
+/* Stop capturing if nobody listens any more (no callback, push query or sink). */
 void ksq_tap_release(ksqlite *k, ksq_tap *t);
 /* The view is going away: drop its tap, listeners and all. */
 void ksq_tap_forget(ksqlite *k, const char *zView);
@@ -227,6 +228,9 @@ typedef struct ksq_runtime {
     struct ksq_workers *workers; /* threads that decode batches */
     int nTap;
     ksq_tap **aTap; /* views whose emitted rows someone listens to */
+    int nSink;
+    struct ksq_sink **aSink;  /* loaded sinks (sink.c) */
+    int64_t lastSinkWorkMono; /* monotonic ms sinks last checked their timers */
 } ksq_runtime;
 
 int ksq_runtime_init(ksqlite *k, char **pzErr);

@@ -115,8 +115,8 @@ int ksq_tap_open(ksqlite *k, const char *zView, ksq_tap **ppTap, char **pzErr)
         return SQLITE_ERROR;
     }
     if (v->failed) {
-        *pzErr = sqlite3_mprintf("view %s has stopped: %s", v->zName,
-                                 v->zError ? v->zError : "error");
+        *pzErr =
+            sqlite3_mprintf("view %s has stopped: %s", v->zName, v->zError ? v->zError : "error");
         return SQLITE_ERROR;
     }
     ksq_tap **a = sqlite3_realloc64(rt->aTap, sizeof(ksq_tap *) * (size_t)(rt->nTap + 1));
@@ -131,12 +131,11 @@ int ksq_tap_open(ksqlite *k, const char *zView, ksq_tap **ppTap, char **pzErr)
     if (!rc) {
         char *zAll = sqlite3_mprintf("SELECT * FROM temp.\"ksq_t_%w\" ORDER BY rowid", v->zName);
         char *zClear = sqlite3_mprintf("DELETE FROM temp.\"ksq_t_%w\"", v->zName);
-        rc = zAll && zClear ? sqlite3_prepare_v3(k->db, zAll, -1, SQLITE_PREPARE_PERSISTENT,
-                                                 &t->pAll, NULL)
-                            : SQLITE_NOMEM;
+        rc = zAll && zClear
+                 ? sqlite3_prepare_v3(k->db, zAll, -1, SQLITE_PREPARE_PERSISTENT, &t->pAll, NULL)
+                 : SQLITE_NOMEM;
         if (!rc)
-            rc = sqlite3_prepare_v3(k->db, zClear, -1, SQLITE_PREPARE_PERSISTENT, &t->pClear,
-                                    NULL);
+            rc = sqlite3_prepare_v3(k->db, zClear, -1, SQLITE_PREPARE_PERSISTENT, &t->pClear, NULL);
         if (rc && rc != SQLITE_NOMEM) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(k->db));
         sqlite3_free(zAll);
         sqlite3_free(zClear);
@@ -154,7 +153,7 @@ int ksq_tap_open(ksqlite *k, const char *zView, ksq_tap **ppTap, char **pzErr)
 void ksq_tap_release(ksqlite *k, ksq_tap *t)
 {
     ksq_runtime *rt = k->rt;
-    if (!t || t->xEmit || t->pPush) return; /* still listened to */
+    if (!t || t->xEmit || t->pPush || t->nSinks > 0) return; /* still listened to */
     for (int i = 0; i < rt->nTap; i++) {
         if (rt->aTap[i] != t) continue;
         rt->aTap[i] = rt->aTap[--rt->nTap];
@@ -172,6 +171,7 @@ void ksq_tap_forget(ksqlite *k, const char *zView)
     sqlite3_finalize(t->pPush);
     t->pPush = NULL;
     t->pushStop = 1; /* a push query over it ends */
+    t->nSinks = 0;
     ksq_tap_release(k, t);
 }
 

@@ -75,7 +75,12 @@ typedef enum ksq_stmt_kind {
     KSQ_STMT_SHOW_VIEWS,
     KSQ_STMT_DESCRIBE,
     KSQ_STMT_EXPLAIN_VIEW,
-    KSQ_STMT_PUSH_QUERY /* SELECT ... EMIT CHANGES */
+    KSQ_STMT_PUSH_QUERY, /* SELECT ... EMIT CHANGES */
+    KSQ_STMT_CREATE_SINK,
+    KSQ_STMT_DROP_SINK,
+    KSQ_STMT_SHOW_SINKS,
+    KSQ_STMT_COMPACT_SINK,
+    KSQ_STMT_EXPORT /* EXPORT name TO 'file' */
 } ksq_stmt_kind;
 
 typedef enum ksq_emit { KSQ_EMIT_DEFAULT = 0, KSQ_EMIT_FINAL, KSQ_EMIT_CHANGES } ksq_emit;
@@ -89,6 +94,16 @@ typedef struct ksq_stmt {
     char *zSelect;    /* CREATE VIEW / push query: the SELECT, without EMIT */
     int selectOff;    /* byte offset of zSelect in the statement */
     ksq_emit emit;    /* the EMIT clause */
+    /* CREATE SINK, EXPORT */
+    char *zFrom;       /* the view a sink reads; the table or view EXPORT writes */
+    int intoTopic;     /* INTO TOPIC (else INTO FILES) */
+    char *zTarget;     /* the directory or topic; EXPORT: the file */
+    char *zFormat;     /* FORMAT as written (CSV, JSONL, JSON), or NULL */
+    int nPart;         /* PARTITION BY items */
+    char **azPartExpr; /* their expressions, as written */
+    char **azPartName; /* and their names (AS name, or the column's) */
+    int *aPartOff;     /* byte offset of each expression, for errors */
+    char *zKey;        /* KEY column of a topic sink, or NULL */
 } ksq_stmt;
 
 /* Parse the statement zSql[0..n). Plain SQL gives kind KSQ_STMT_SQL. On a

@@ -10,6 +10,13 @@
 **   DESCRIBE name
 **   EXPLAIN [MATERIALIZED VIEW] name
 **   SELECT ... EMIT CHANGES                      (a push query)
+**   CREATE SINK [IF NOT EXISTS] name FROM view
+**       INTO FILES 'dir' FORMAT CSV|JSONL [PARTITION BY (expr [AS name], ...)]
+**       [WITH (key = value, ...)]
+**   CREATE SINK [IF NOT EXISTS] name FROM view
+**       INTO TOPIC 'topic' FORMAT JSON|CSV [KEY column] [WITH (...)]
+**   DROP SINK [IF EXISTS] name | SHOW SINKS | COMPACT SINK name
+**   EXPORT name TO 'file' [FORMAT CSV|JSONL]
 */
 #include "ksq_parse.h"
 
@@ -49,6 +56,17 @@ void ksq_stmt_clear(ksq_stmt *p)
     sqlite3_free(p->zName);
     sqlite3_free(p->zColumns);
     sqlite3_free(p->zSelect);
+    sqlite3_free(p->zFrom);
+    sqlite3_free(p->zTarget);
+    sqlite3_free(p->zFormat);
+    sqlite3_free(p->zKey);
+    for (int i = 0; i < p->nPart; i++) {
+        sqlite3_free(p->azPartExpr[i]);
+        sqlite3_free(p->azPartName[i]);
+    }
+    sqlite3_free(p->azPartExpr);
+    sqlite3_free(p->azPartName);
+    sqlite3_free(p->aPartOff);
     ksq_options_clear(&p->opts);
     memset(p, 0, sizeof *p);
 }
@@ -222,6 +240,124 @@ static int parse_create_view(stmt_parser *sp, ksq_stmt *p)
     return p->zSelect ? SQLITE_OK : SQLITE_NOMEM;
 }
 
+/* A string literal: its text, unquoted. */
+static int parse_string(stmt_parser *sp, const char *zWhat, char **pz)
+{
+    if (sp->i >= sp->n || sp->t.a[sp->i].type != KSQ_TK_STRING) return syntax_error(sp, zWhat);
+    *pz = ksq_tok_text(&sp->t, sp->i++);
+    return *pz ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* FORMAT word */
+static int parse_format(stmt_parser *sp, char **pz)
+{
+    if (!accept(sp, "FORMAT")) return SQLITE_OK;
+    if (sp->i >= sp->n || sp->t.a[sp->i].type != KSQ_TK_ID)
+        return syntax_error(sp, "a format (CSV, JSONL, JSON)");
+    *pz = ksq_tok_text(&sp->t, sp->i++);
+    return *pz ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* PARTITION BY ( expr [AS name] [, ...] ): a bare column names itself. */
+static int parse_partition_by(stmt_parser *sp, ksq_stmt *p)
+{
+    if (!accept(sp, "(")) return syntax_error(sp, "'(' after PARTITION BY");
+    int close = ksq_tok_match_paren(&sp->t, sp->i - 1);
+    if (close < 0 || close >= sp->n) return syntax_error(sp, "')' closing PARTITION BY");
+    while (sp->i < close) {
+        int start = sp->i, depth = 0, end = sp->i;
+        while (end < close && (depth > 0 || !ksq_tok_is(&sp->t, end, ","))) {
+            if (ksq_tok_is(&sp->t, end, "(")) depth++;
+            if (ksq_tok_is(&sp->t, end, ")")) depth--;
+            end++;
+        }
+        int exprEnd = end;
+        char *zName = NULL;
+        if (end - start >= 3 && ksq_tok_is(&sp->t, end - 2, "AS") &&
+            sp->t.a[end - 1].type == KSQ_TK_ID) {
+            zName = ksq_tok_text(&sp->t, end - 1);
+            exprEnd = end - 2;
+        } else if (end - start == 1 && sp->t.a[start].type == KSQ_TK_ID) {
+            zName = ksq_tok_text(&sp->t, start);
+        } else if (end > start) {
+            sp->i = start;
+            *sp->pzErr = sqlite3_mprintf("name this partition expression: expr AS name");
+            *sp->pErrOff = sp->t.a[start].off;
+            return SQLITE_ERROR;
+        }
+        if (exprEnd <= start) {
+            sqlite3_free(zName);
+            sp->i = start;
+            return syntax_error(sp, "a partition column or expression");
+        }
+        char **ae = sqlite3_realloc64(p->azPartExpr, sizeof(char *) * (size_t)(p->nPart + 1));
+        if (ae) p->azPartExpr = ae;
+        char **an = sqlite3_realloc64(p->azPartName, sizeof(char *) * (size_t)(p->nPart + 1));
+        if (an) p->azPartName = an;
+        int *ao = sqlite3_realloc64(p->aPartOff, sizeof(int) * (size_t)(p->nPart + 1));
+        if (ao) p->aPartOff = ao;
+        char *zExpr = ksq_span_text(&sp->t, (ksq_span){start, exprEnd});
+        if (!ae || !an || !ao || !zExpr || !zName) {
+            sqlite3_free(zExpr);
+            sqlite3_free(zName);
+            return SQLITE_NOMEM;
+        }
+        p->azPartExpr[p->nPart] = zExpr;
+        p->azPartName[p->nPart] = zName;
+        p->aPartOff[p->nPart] = sp->t.a[start].off;
+        p->nPart++;
+        sp->i = end;
+        if (sp->i < close && !accept(sp, ",")) return syntax_error(sp, "','");
+    }
+    sp->i = close + 1;
+    return p->nPart > 0 ? SQLITE_OK : syntax_error(sp, "a partition column");
+}
+
+/* CREATE SINK [IF NOT EXISTS] name FROM view INTO FILES 'dir' | TOPIC 't' ... */
+static int parse_create_sink(stmt_parser *sp, ksq_stmt *p)
+{
+    int rc = parse_if(sp, 1, &p->ifExists);
+    if (!rc) rc = parse_name(sp, &p->zName);
+    if (!rc && !accept(sp, "FROM")) rc = syntax_error(sp, "FROM and the view the sink reads");
+    if (!rc) rc = parse_name(sp, &p->zFrom);
+    if (!rc && !accept(sp, "INTO")) rc = syntax_error(sp, "INTO FILES or INTO TOPIC");
+    if (rc) return rc;
+    if (accept(sp, "TOPIC")) {
+        p->intoTopic = 1;
+        rc = parse_string(sp, "the topic, quoted", &p->zTarget);
+    } else if (accept(sp, "FILES")) {
+        rc = parse_string(sp, "the directory, quoted", &p->zTarget);
+    } else {
+        rc = syntax_error(sp, "FILES or TOPIC");
+    }
+    while (!rc && !at_end(sp)) {
+        if (ksq_tok_is(&sp->t, sp->i, "FORMAT") && !p->zFormat) {
+            rc = parse_format(sp, &p->zFormat);
+        } else if (!p->intoTopic && p->nPart == 0 && accept(sp, "PARTITION")) {
+            rc = accept(sp, "BY") ? parse_partition_by(sp, p) : syntax_error(sp, "BY");
+        } else if (p->intoTopic && !p->zKey && accept(sp, "KEY")) {
+            rc = parse_name(sp, &p->zKey);
+        } else if (accept(sp, "WITH")) {
+            rc = parse_with(sp, &p->opts);
+        } else {
+            rc = syntax_error(sp, p->intoTopic ? "FORMAT, KEY or WITH"
+                                               : "FORMAT, PARTITION BY or WITH");
+        }
+    }
+    return rc;
+}
+
+/* EXPORT name TO 'file' [FORMAT CSV|JSONL] */
+static int parse_export(stmt_parser *sp, ksq_stmt *p)
+{
+    int rc = parse_name(sp, &p->zFrom);
+    if (!rc && !accept(sp, "TO")) rc = syntax_error(sp, "TO 'file'");
+    if (!rc) rc = parse_string(sp, "the file name, quoted", &p->zTarget);
+    if (!rc) rc = parse_format(sp, &p->zFormat);
+    if (!rc) rc = expect_end(sp);
+    return rc;
+}
+
 int ksq_stmt_parse(const char *zSql, int n, ksq_stmt *p, char **pzErr, int *pErrOff)
 {
     stmt_parser sp;
@@ -247,10 +383,15 @@ int ksq_stmt_parse(const char *zSql, int n, ksq_stmt *p, char **pzErr, int *pErr
         } else if (accept(&sp, "MATERIALIZED")) {
             p->kind = KSQ_STMT_CREATE_VIEW;
             rc = accept(&sp, "VIEW") ? parse_create_view(&sp, p) : syntax_error(&sp, "VIEW");
+        } else if (accept(&sp, "SINK")) {
+            p->kind = KSQ_STMT_CREATE_SINK;
+            rc = parse_create_sink(&sp, p);
         }
     } else if (accept(&sp, "DROP")) {
         if (accept(&sp, "STREAM")) {
             p->kind = KSQ_STMT_DROP_STREAM;
+        } else if (accept(&sp, "SINK")) {
+            p->kind = KSQ_STMT_DROP_SINK;
         } else if (accept(&sp, "MATERIALIZED")) {
             p->kind = KSQ_STMT_DROP_VIEW;
             if (!accept(&sp, "VIEW")) rc = syntax_error(&sp, "VIEW");
@@ -263,11 +404,22 @@ int ksq_stmt_parse(const char *zSql, int n, ksq_stmt *p, char **pzErr, int *pErr
             p->kind = KSQ_STMT_SHOW_STREAMS;
         } else if (accept(&sp, "VIEWS") || (accept(&sp, "MATERIALIZED") && accept(&sp, "VIEWS"))) {
             p->kind = KSQ_STMT_SHOW_VIEWS;
+        } else if (accept(&sp, "SINKS")) {
+            p->kind = KSQ_STMT_SHOW_SINKS;
         } else {
             p->kind = KSQ_STMT_SHOW_STREAMS;
-            rc = syntax_error(&sp, "STREAMS or VIEWS after SHOW");
+            rc = syntax_error(&sp, "STREAMS, VIEWS or SINKS after SHOW");
         }
         if (!rc) rc = expect_end(&sp);
+    } else if (ksq_tok_is(t, 0, "COMPACT") && ksq_tok_is(t, 1, "SINK")) {
+        sp.i = 2;
+        p->kind = KSQ_STMT_COMPACT_SINK;
+        rc = parse_name(&sp, &p->zName);
+        if (!rc) rc = expect_end(&sp);
+    } else if (ksq_tok_is(t, 0, "EXPORT")) {
+        sp.i = 1;
+        p->kind = KSQ_STMT_EXPORT;
+        rc = parse_export(&sp, p);
     } else if (accept(&sp, "DESCRIBE")) {
         p->kind = KSQ_STMT_DESCRIBE;
         if (!accept(&sp, "STREAM") && accept(&sp, "MATERIALIZED")) (void)accept(&sp, "VIEW");

@@ -169,6 +169,14 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS weather_alerts AS
     FROM weather
    WHERE windspeed >= 50 OR temperature >= 32 OR temperature <= -25;
 
+-- The alerts as Hive-partitioned CSV files for BI tools and Spark:
+-- out/alerts/country=DE/city=Berlin/date=2026-11-21/hour=13/part-00000042.csv
+-- Files roll at 64 MB or every 5 minutes, and are published atomically.
+CREATE SINK IF NOT EXISTS alert_files FROM weather_alerts
+  INTO FILES 'out/alerts' FORMAT CSV
+  PARTITION BY (country, city, date(ts) AS date, strftime('%H', ts) AS hour)
+  WITH (roll_size = '64 MB', roll_interval = '5 minutes', csv_formula_guard = true);
+
 -- Each city's own statistics so far, and the readings more than three
 -- standard deviations away from them.
 CREATE MATERIALIZED VIEW IF NOT EXISTS city_baseline AS

@@ -90,11 +90,11 @@ static void exec_ok(ksqlite *k, const char *zSql)
 
 /* ------------------------------------------------------------------ emit callbacks */
 typedef struct collected {
-    int nRow;             /* rows received */
-    long long sumV;       /* sum of column 1 (v or n) */
-    int nCol;             /* columns of the last row */
-    char zFirstCol[32];   /* name of column 0 */
-    char zView[32];       /* the view named by the callback */
+    int nRow;           /* rows received */
+    long long sumV;     /* sum of column 1 (v or n) */
+    int nCol;           /* columns of the last row */
+    char zFirstCol[32]; /* name of column 0 */
+    char zView[32];     /* the view named by the callback */
 } collected;
 
 static int on_emit(void *pArg, const char *zView, sqlite3_stmt *pRow)
@@ -111,13 +111,13 @@ static int on_emit(void *pArg, const char *zView, sqlite3_stmt *pRow)
 /* ------------------------------------------------------------------ push queries */
 typedef struct push_state {
     ksqlite *k;
-    int nRow;          /* rows received */
-    int nEnd;          /* end-of-batch calls (NULL rows) */
-    long long sumV;    /* sum of column 1 */
-    int minV;          /* smallest column 1 */
-    int want;          /* interrupt once this many rows came */
-    int stopAfter;     /* or return non-zero from the row function at this many */
-    int from, to;      /* events the producer thread sends */
+    int nRow;       /* rows received */
+    int nEnd;       /* end-of-batch calls (NULL rows) */
+    long long sumV; /* sum of column 1 */
+    int minV;       /* smallest column 1 */
+    int want;       /* interrupt once this many rows came */
+    int stopAfter;  /* or return non-zero from the row function at this many */
+    int from, to;   /* events the producer thread sends */
 } push_state;
 
 static int push_row(void *pArg, sqlite3_stmt *pRow)
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
     pthread_t th;
     pthread_create(&th, NULL, push_producer, &ps);
     rc = ksqlite_exec(k, "SELECT city, v FROM s WHERE v % 2 = 0 EMIT CHANGES;", push_row, &ps,
-                          &zErr);
+                      &zErr);
     pthread_join(th, NULL);
     CHECK("a push query ends with KSQLITE_INTERRUPT on ksqlite_interrupt()",
           rc == KSQLITE_INTERRUPT);
@@ -272,7 +272,8 @@ int main(int argc, char **argv)
     pthread_join(th, NULL);
     ksqlite_free(zErr);
     zErr = NULL;
-    CHECK("a row function returning non-zero ends the push query", rc == KSQLITE_OK && ps.nRow == 5);
+    CHECK("a row function returning non-zero ends the push query",
+          rc == KSQLITE_OK && ps.nRow == 5);
 
     /* Errors. */
     rc = ksqlite_exec(k, "SELECT * FROM nosuch EMIT CHANGES;", push_row, &ps, &zErr);
@@ -297,7 +298,7 @@ int main(int argc, char **argv)
     CHECK("removing a callback", ksqlite_on_emit(k, "f", NULL, NULL, NULL) == 0 &&
                                      ksqlite_on_emit(k, "w", NULL, NULL, NULL) == 0);
     CHECK("removes its capture", count_rows(k, "SELECT count(*) FROM temp.sqlite_schema WHERE "
-                                              "name LIKE 'ksq_t%'") == 0);
+                                               "name LIKE 'ksq_t%'") == 0);
     ksqlite_close(k);
     printf("# %d checks passed\n", g_checks);
     return 0;
