@@ -9,10 +9,11 @@
 **   ksqlite> .read sql/we<Tab>             -> .read sql/weather.sql
 **
 ** What is offered depends on where the cursor is: statement keywords at the
-** start; table, view and stream names after FROM, JOIN, INTO, ...; in an
-** expression, the columns of the tables the statement reads (those of every
-** stream and view while it names none yet), functions and the keywords an
-** expression may hold. Names come from the database at each Tab (see
+** start; table, view and stream names after FROM, JOIN, INTO, ...; sink names
+** after DROP SINK and COMPACT SINK; in an expression, the columns of the
+** tables the statement reads (those of every stream and view while it names
+** none yet), functions and the keywords an expression may hold. Names come from the database at
+*each Tab (see
 ** names.c), so new streams and views complete at once. A dot-command's
 ** arguments complete by kind: file names, tables, modes, on/off.
 */
@@ -34,10 +35,10 @@ static const char *const g_breakDot = " \t\n\"'";
 
 /* Keywords that start a statement. */
 static const char *const kw_statement[] = {
-    "SELECT",   "INSERT",  "UPDATE", "DELETE", "CREATE",   "DROP",    "ALTER",
-    "WITH",     "EXPLAIN", "PRAGMA", "SHOW",   "DESCRIBE", "BEGIN",   "COMMIT",
-    "ROLLBACK", "VACUUM",  "ATTACH", "DETACH", "ANALYZE",  "REPLACE", "SAVEPOINT",
-    "RELEASE",  "REINDEX", "VALUES", NULL};
+    "SELECT",   "INSERT",  "UPDATE", "DELETE",  "CREATE",   "DROP",    "ALTER",
+    "WITH",     "EXPLAIN", "PRAGMA", "SHOW",    "DESCRIBE", "BEGIN",   "COMMIT",
+    "ROLLBACK", "VACUUM",  "ATTACH", "DETACH",  "ANALYZE",  "REPLACE", "SAVEPOINT",
+    "RELEASE",  "REINDEX", "VALUES", "COMPACT", "EXPORT",   NULL};
 
 /* Keywords inside an expression or a select list. */
 static const char *const kw_expression[] = {
@@ -56,8 +57,9 @@ static const char *const kw_after_table[] = {"WHERE",  "GROUP",     "ORDER",   "
 
 /* ksqlite's own keywords, beyond SQLite's. */
 static const char *const kw_ksqlite[] = {
-    "STREAM", "STREAMS", "MATERIALIZED", "VIEWS", "SINK",     "SINKS", "EMIT",  "CHANGES", "FINAL",
-    "TUMBLE", "HOP",     "SESSION",      "SHOW",  "DESCRIBE", "TOPIC", "FILES", "FORMAT",  NULL};
+    "STREAM", "STREAMS", "MATERIALIZED", "VIEWS",     "SINK", "SINKS",    "EMIT",  "CHANGES",
+    "FINAL",  "TUMBLE",  "HOP",          "SESSION",   "SHOW", "DESCRIBE", "TOPIC", "FILES",
+    "FORMAT", "COMPACT", "EXPORT",       "PARTITION", "KEY",  NULL};
 
 /* Add a keyword in the case the user types in. */
 static void add_keyword(const char *z, int n)
@@ -215,6 +217,12 @@ static void sql_candidates(const char *zBefore, const char *zWhole, const char *
     ksq_tokenize(zBefore, &t);
     if (t.n == 0 || ksq_tok_is(&t, t.n - 1, ";")) {
         add_keywords(kw_statement);
+    } else if (ksq_tok_is(&t, t.n - 1, "SINK") && !ksq_tok_is(&t, t.n - 2, "CREATE")) {
+        /* DROP SINK, COMPACT SINK */
+        name_list sinks = {0};
+        names_sinks(g_sh, &sinks);
+        add_names(&sinks);
+        names_free(&sinks);
     } else if (ksq_tok_is(&t, t.n - 1, "FROM") || ksq_tok_is(&t, t.n - 1, "JOIN") ||
                ksq_tok_is(&t, t.n - 1, "INTO") || ksq_tok_is(&t, t.n - 1, "UPDATE") ||
                ksq_tok_is(&t, t.n - 1, "TABLE") || ksq_tok_is(&t, t.n - 1, "DESCRIBE") ||

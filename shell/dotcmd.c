@@ -254,9 +254,9 @@ static int dot_read(shell *sh, int argc, char **argv)
     "END || ' = ' || printf('''%q''', json_extract(j.value, '$.value')), ', ') "                   \
     "FROM json_each(st.options) j)) END"
 
-/* .schema [PATTERN] — show CREATE statements: streams, tables, then views;
-** streams and views as they were defined (CREATE STREAM, CREATE
-** MATERIALIZED VIEW) */
+/* .schema [PATTERN] — show CREATE statements: streams, tables, views, then
+** sinks; streams, views and sinks as they were defined (CREATE STREAM,
+** CREATE MATERIALIZED VIEW, CREATE SINK) */
 static int dot_schema(shell *sh, int argc, char **argv)
 {
     sqlite3 *db = ksqlite_db(sh->k);
@@ -269,14 +269,20 @@ static int dot_schema(shell *sh, int argc, char **argv)
                                   "('table', 'view') LEFT JOIN ksq_streams st ON st.name = s.name "
                                   "AND s.type = 'table'"
                                 : "";
+    int sinks =
+        sqlite3_table_column_metadata(db, "main", "ksq_sinks", "sql", 0, 0, 0, 0, 0) == SQLITE_OK;
     /* Internal tables show only when the pattern asks for them. */
     int internal = argc >= 2 && sqlite3_strlike("ksq\\_%", argv[1], '\\') == 0;
     char *zSql = sqlite3_mprintf(
-        "SELECT s.name, rtrim(%s, '; ') || ';', CASE WHEN s.sql LIKE 'CREATE VIRTUAL TABLE%%' "
+        "SELECT s.name AS name, rtrim(%s, '; ') || ';', CASE WHEN s.sql LIKE 'CREATE VIRTUAL "
+        "TABLE%%' "
         "THEN 0 WHEN %s THEN 2 ELSE 1 END AS ord FROM main.sqlite_schema s %s "
         "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' AND s.name LIKE %Q "
-        "AND (%d OR s.name NOT LIKE 'ksq\\_%%' ESCAPE '\\') ORDER BY ord, s.name",
-        zText, catalog ? "v.name IS NOT NULL" : "0", zJoin, argc >= 2 ? argv[1] : "%", internal);
+        "AND (%d OR s.name NOT LIKE 'ksq\\_%%' ESCAPE '\\') %s ORDER BY ord, name",
+        zText, catalog ? "v.name IS NOT NULL" : "0", zJoin, argc >= 2 ? argv[1] : "%", internal,
+        sinks ? "UNION ALL SELECT name, rtrim(sql, '; ') || ';', 3 FROM ksq_sinks WHERE name LIKE "
+                "?1"
+              : "");
     sqlite3_stmt *st;
     int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &st, NULL) : SQLITE_NOMEM;
     sqlite3_free(zSql);
@@ -284,6 +290,7 @@ static int dot_schema(shell *sh, int argc, char **argv)
         fprintf(stderr, "Error: %s\n", sqlite3_errmsg(db));
         return 1;
     }
+    if (sinks) sqlite3_bind_text(st, 1, argc >= 2 ? argv[1] : "%", -1, SQLITE_STATIC);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         fprintf(sh->out, "%s\n", (const char *)sqlite3_column_text(st, 1));
@@ -554,8 +561,9 @@ static const dot_command commands[] = {
     {"quit", "", "Exit this program", NULL, "", dot_quit},
     {"read", "FILE", "Run the SQL and dot-commands in FILE", NULL, "f", dot_read},
     {"schema", "[PATTERN]", "Show the CREATE statements (matching a LIKE pattern)",
-     "    Streams first, then tables, then views, streams and views as they were\n"
-     "    defined. The engine's own tables (ksq_...) show only when PATTERN names them.",
+     "    Streams first, then tables, views and sinks; streams, views and sinks as\n"
+     "    they were defined. The engine's own tables (ksq_...) show only when PATTERN\n"
+     "    names them.",
      "t", dot_schema},
     {"show", "", "Show the current settings", NULL, "", dot_show},
     {"sinks", "", "List the sinks (SHOW SINKS)", NULL, "", dot_sinks},

@@ -75,6 +75,11 @@ void names_streams(shell *sh, name_list *p)
     add_query(sh, "SELECT name FROM ksq_streams ORDER BY name", NULL, p);
 }
 
+void names_sinks(shell *sh, name_list *p)
+{
+    add_query(sh, "SELECT name FROM ksq_sinks ORDER BY name", NULL, p);
+}
+
 int names_columns(shell *sh, const char *zTable, name_list *p)
 {
     return add_query(sh, "SELECT name FROM pragma_table_xinfo(?1)", zTable, p);

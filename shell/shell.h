@@ -152,6 +152,8 @@ void names_free(name_list *p);
 void names_tables(shell *sh, name_list *p);
 /* Streams (the catalog's ksq_streams), or nothing without a catalog. */
 void names_streams(shell *sh, name_list *p);
+/* Sinks (ksq_sinks), or nothing when there are none. */
+void names_sinks(shell *sh, name_list *p);
 /* Columns of zTable, hidden ones (a stream's _partition, ...) included.
 ** Returns the number added, 0 if there is no such table. */
 int names_columns(shell *sh, const char *zTable, name_list *p);

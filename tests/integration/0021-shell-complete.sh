@@ -1,6 +1,6 @@
 # 0021: Tab completion in a real terminal: keywords, a stream's columns
-# (hidden ones too) after SELECT, table/view/stream names after FROM,
-# columns through an alias, dot-commands, modes and file names.
+# (hidden ones too) after SELECT, table/view/stream names after FROM, sink
+# names, columns through an alias, dot-commands, modes and file names.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/term.sh"
 start_broker --topic weather:2
@@ -50,6 +50,9 @@ complete ".import --skip 1 $WORK/scripts/pipeline_one.sql cit" ".import --skip 1
 term_line "CREATE MATERIALIZED VIEW city_counts AS SELECT city, count(*) AS readings FROM weather GROUP BY city;"
 term_wait_count '^ksqlite>' 4
 complete "SELECT * FROM city_c" "SELECT * FROM city_counts"
+term_line "CREATE SINK counts_files FROM city_counts INTO FILES '$WORK/out' FORMAT CSV;"
+term_wait_count '^ksqlite>' 5
+complete "COMPACT SINK cou" "COMPACT SINK counts_files"
 term_line "SELECT *"
 term_wait '^   \.\.\.>$'
 term_type "  FROM city_counts WHERE read"
@@ -58,7 +61,7 @@ term_wait '^   \.\.\.>   FROM city_counts WHERE readings$'
 check "a column completes on a continuation line" "   ...>   FROM city_counts WHERE readings" \
     "$(term_screen | grep '^   \.\.\.>' | tail -1)"
 term_keys C-c
-term_wait_count '^ksqlite>' 5
+term_wait_count '^ksqlite>' 6
 
 # Tab twice lists the choices.
 term_type "SELECT city, w"
