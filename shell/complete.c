@@ -71,11 +71,13 @@ static void add_keyword(const char *z, int n)
     names_add(&g_cand, buf, n);
 }
 
+/* Add the keywords of the NULL-terminated list az. */
 static void add_keywords(const char *const *az)
 {
     for (; *az; az++) add_keyword(*az, -1);
 }
 
+/* Add every SQLite keyword and ksqlite's own. */
 static void add_all_keywords(void)
 {
     for (int i = 0; i < sqlite3_keyword_count(); i++) {
@@ -110,6 +112,7 @@ static void add_names(const name_list *p)
     }
 }
 
+/* Add the tables, streams and views a user names. */
 static void add_tables(void)
 {
     name_list t = {0};
@@ -300,6 +303,7 @@ static int in_dot_command(void)
     return *p == '.';
 }
 
+/* readline's word-break hook: file names in dot-commands keep their '.' and '/'. */
 static char *word_breaks(void)
 {
     return (char *)(in_dot_command() ? g_breakDot : g_breakSql);

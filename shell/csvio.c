@@ -70,6 +70,7 @@ static void on_field(void *data, size_t n, void *pArg)
     r->az[r->n++] = z;
 }
 
+/* Free the fields of a record, keeping the array for the next. */
 static void row_clear(name_list *r)
 {
     for (int i = 0; i < r->n; i++) free(r->az[i]);

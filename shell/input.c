@@ -86,6 +86,7 @@ static int is_push_query(const char *zSql)
     return push;
 }
 
+/* A struct timeval in seconds. */
 static double tv_seconds(struct timeval tv)
 {
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;

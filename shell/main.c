@@ -204,6 +204,7 @@ static void on_stop_signal(int sig)
     ksqlite_stop(g_sh->k);
 }
 
+/* Route SIGTERM and SIGINT to on_stop_signal() for sh. */
 static void catch_stop_signals(shell *sh)
 {
     g_sh = sh;

@@ -116,6 +116,7 @@ static int cell_width(const char *z)
     return best;
 }
 
+/* Write z padded with blanks to width columns, on the left when rightAlign. */
 static void put_padded(FILE *out, const char *z, int width, int rightAlign)
 {
     int pad = width - output_text_width(z);
@@ -134,6 +135,8 @@ void output_csv_field(FILE *out, const char *z)
     }
 }
 
+/* Write column i of st as a JSON value: numbers stay numbers, NULL is null,
+** blobs are hex strings, text is escaped by jansson. */
 static void put_json_value(FILE *out, sqlite3_stmt *st, int i)
 {
     int t = sqlite3_column_type(st, i);
@@ -158,6 +161,7 @@ static void put_json_value(FILE *out, sqlite3_stmt *st, int i)
     }
 }
 
+/* Write a column name as a JSON string. */
 static void put_json_name(FILE *out, const char *z)
 {
     json_t *s = json_string_nocheck(z ? z : "");
@@ -165,6 +169,7 @@ static void put_json_name(FILE *out, const char *z)
     json_decref(s);
 }
 
+/* Does the mode keep rows to size its columns (table, box, markdown)? */
 static int is_grid(const shell *sh)
 {
     return sh->mode == MODE_TABLE || sh->mode == MODE_BOX || sh->mode == MODE_MARKDOWN;
@@ -416,12 +421,14 @@ static void grid_row(shell *sh, char **azCell, const int *aType, const int *aw, 
     free(line);
 }
 
+/* The rule above a grid (none in markdown). */
 static void grid_top(shell *sh, const int *aw, int n)
 {
     if (sh->mode == MODE_BOX) put_rule(sh->out, aw, n, "┌", "─", "┬", "┐");
     if (sh->mode == MODE_TABLE) put_rule(sh->out, aw, n, "+", "-", "+", "+");
 }
 
+/* The names line of a grid and the rule under it. */
 static void grid_header(shell *sh, const int *aw, int n)
 {
     result_buf *b = &sh->buf;
@@ -434,6 +441,7 @@ static void grid_header(shell *sh, const int *aw, int n)
     if (sh->mode == MODE_MARKDOWN) put_rule(sh->out, aw, n, "|", "-", "|", "|");
 }
 
+/* The kept rows of a grid. */
 static void grid_body(shell *sh, const int *aw, const int *aRight)
 {
     result_buf *b = &sh->buf;
@@ -441,6 +449,7 @@ static void grid_body(shell *sh, const int *aw, const int *aRight)
         grid_row(sh, b->azCell + r * b->nCol, b->aType + r * b->nCol, aw, aRight, b->nCol, 0);
 }
 
+/* The rule under a grid (none in markdown). */
 static void grid_bottom(shell *sh, const int *aw, int n)
 {
     if (sh->mode == MODE_BOX) put_rule(sh->out, aw, n, "└", "─", "┴", "┘");

@@ -59,6 +59,7 @@ char *repl_history_path(void)
     return home && home[0] ? sqlite3_mprintf("%s/.ksqlite_history", home) : NULL;
 }
 
+/* The main prompt, or the continuation prompt while a statement is pending. */
 static const char *prompt(void)
 {
     return input_pending(&g_in) ? "   ...> " : "ksqlite> ";
@@ -118,6 +119,7 @@ static void on_line(char *zLine)
     rl_callback_handler_install(prompt(), on_line);
 }
 
+/* Ctrl-C: cancel the running statement (the loop clears the line otherwise). */
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -125,6 +127,7 @@ static void on_sigint(int sig)
     if (g_sh->busy) ksqlite_interrupt(g_sh->k);
 }
 
+/* SIGTERM: stop the statement and the views, and leave the shell. */
 static void on_sigterm(int sig)
 {
     (void)sig;

@@ -113,6 +113,7 @@ typedef struct shell_input {
     int line;            /* lines read so far */
 } shell_input;
 
+/* Start reading input named zSource for sh; input_free() releases it. */
 void input_init(shell_input *in, shell *sh, const char *zSource);
 /* Process one line (without its newline). Returns non-zero to stop (an
 ** error with .bail on, .quit, or a signal). */
@@ -123,6 +124,7 @@ int input_finish(shell_input *in);
 int input_pending(const shell_input *in);
 /* The text of the pending statement ("" when none). */
 const char *input_pending_text(const shell_input *in);
+/* Drop the pending text (input_init() may follow). */
 void input_free(shell_input *in);
 /* Run a whole file as a script (also .read); "-" is stdin. Returns non-zero
 ** on error. */
@@ -146,7 +148,7 @@ typedef struct name_list {
 } name_list;
 
 void names_add(name_list *p, const char *z, int n); /* copy z[0..n) (n<0: all), no duplicates */
-void names_free(name_list *p);
+void names_free(name_list *p);                      /* free the strings; p is empty again */
 /* Tables, views and streams a user names: not sqlite_ tables, nor the
 ** engine's internal state tables. */
 void names_tables(shell *sh, name_list *p);

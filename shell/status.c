@@ -31,6 +31,7 @@ int64_t status_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A status line only on a terminal, for a person to read. */
 static int status_wanted(void)
 {
     return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
