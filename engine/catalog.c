@@ -546,10 +546,12 @@ static void fn_view_info(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (!zName || !zWhat) return;
     ksq_view *v = ksq_runtime_view(k, zName);
     if (strcmp(zWhat, "status") == 0) {
+        ksq_source *src = v ? ksq_runtime_source(k, v->zStream) : NULL;
         sqlite3_result_text(ctx,
-                            !v          ? "not loaded"
-                            : v->failed ? "failed"
-                                        : "running",
+                            !v                                                   ? "not loaded"
+                            : v->failed                                          ? "failed"
+                            : src && ksq_source_stalled(src, ksq_monotonic_ms()) ? "stalled"
+                                                                                 : "running",
                             -1, SQLITE_STATIC);
     } else if (!v) {
         return;

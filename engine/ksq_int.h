@@ -80,6 +80,7 @@ int ksq_duration_parse(const char *z, int64_t *pMs);
 /* Wall clock and monotonic clock in milliseconds. */
 int64_t ksq_now_ms(void);
 int64_t ksq_monotonic_ms(void);
+int64_t ksq_monotonic_us(void);
 /* Sleep for ms milliseconds (less if a signal arrives). */
 void ksq_sleep_ms(int64_t ms);
 
@@ -281,15 +282,16 @@ void ksq_scan_close(ksq_scan *scan);
 ** stream.c — a stream's definition, from vtab arguments or a WITH clause.
 */
 typedef struct ksq_stream_def {
-    char *zTopic;          /* Kafka topic */
-    ksq_options opts;      /* every option as given (secrets unexpanded) */
-    ksq_schema schema;     /* payload columns; ncol == 0 until resolved */
-    char delimiter;        /* CSV delimiter, 0 for ',' */
-    int nSample;           /* messages sampled to infer columns */
-    int onErrorNull;       /* on_error = 'null': keep bad rows with NULLs */
-    int64_t watermarkMs;   /* watermark delay */
-    int64_t idleTimeoutMs; /* a partition idle this long stops holding the watermark */
-    int64_t maxFutureMs;   /* event times this far past the wall clock are dead letters */
+    char *zTopic;           /* Kafka topic */
+    ksq_options opts;       /* every option as given (secrets unexpanded) */
+    ksq_schema schema;      /* payload columns; ncol == 0 until resolved */
+    char delimiter;         /* CSV delimiter, 0 for ',' */
+    int nSample;            /* messages sampled to infer columns */
+    int onErrorNull;        /* on_error = 'null': keep bad rows with NULLs */
+    int64_t watermarkMs;    /* watermark delay */
+    int64_t idleTimeoutMs;  /* a partition idle this long stops holding the watermark */
+    int64_t maxFutureMs;    /* event times this far past the wall clock are dead letters */
+    int64_t stallTimeoutMs; /* no message for this long: the input has stalled (0: never) */
 } ksq_stream_def;
 
 /* Parse and check vtab-style arguments ("key = value"). Columns are parsed
@@ -315,20 +317,22 @@ int ksq_vtab_register(sqlite3 *db, ksqlite *k);
 ** ksqlite.c — the engine handle, as seen by the modules.
 */
 struct ksq_runtime;
+struct ksq_metrics_server;
 
 struct ksqlite {
-    sqlite3 *db;                       /* the database */
-    struct ksq_runtime *rt;            /* continuous views (runtime.c), or NULL */
-    int owns_db;                       /* close db in ksqlite_close() */
-    char *zDefaultBrokers;             /* --brokers / KSQLITE_BROKERS, or NULL */
-    volatile sig_atomic_t interrupted; /* set by ksqlite_interrupt() */
-    int error_offset;                  /* byte offset of the last exec error, or -1 */
-    int nViewsCreated;                 /* CREATE MATERIALIZED VIEW statements run */
-    int nPush;                         /* push queries started (names their transient views) */
-    struct ksq_scan_progress {         /* pull queries' scans, for ksqlite_get_status() */
-        int nActive;                   /* scans open */
-        int64_t nRead, nTotal;         /* messages read, and in their ranges */
-        int64_t startMs;               /* monotonic time the first of them started */
+    sqlite3 *db;                        /* the database */
+    struct ksq_runtime *rt;             /* continuous views (runtime.c), or NULL */
+    int owns_db;                        /* close db in ksqlite_close() */
+    char *zDefaultBrokers;              /* --brokers / KSQLITE_BROKERS, or NULL */
+    volatile sig_atomic_t interrupted;  /* set by ksqlite_interrupt() */
+    int error_offset;                   /* byte offset of the last exec error, or -1 */
+    int nViewsCreated;                  /* CREATE MATERIALIZED VIEW statements run */
+    int nPush;                          /* push queries started (names their transient views) */
+    struct ksq_metrics_server *metrics; /* the HTTP metrics endpoint, or NULL (metrics_http.c) */
+    struct ksq_scan_progress {          /* pull queries' scans, for ksqlite_get_status() */
+        int nActive;                    /* scans open */
+        int64_t nRead, nTotal;          /* messages read, and in their ranges */
+        int64_t startMs;                /* monotonic time the first of them started */
     } scan;
 };
 

@@ -44,6 +44,7 @@ static int engine_init(sqlite3 *db, int ownsDb, ksqlite **ppK, char **pzErr)
     char *zErr = NULL;
     int rc = ksq_vtab_register(db, k);
     if (!rc) rc = ksq_catalog_register(db, k);
+    if (!rc) rc = ksq_metrics_register(db, k);
     if (rc) zErr = sqlite3_mprintf("cannot register the kafka module: %s", sqlite3_errmsg(db));
     if (!rc) rc = ksq_runtime_init(k, &zErr);
     /* Views in the database resume where they stopped, and their sinks. */
@@ -100,6 +101,7 @@ int ksqlite_attach(sqlite3 *db, ksqlite **ppK, char **pzErr)
 void ksqlite_close(ksqlite *k)
 {
     if (!k) return;
+    ksq_metrics_stop(k);
     ksq_runtime_free(k);
     if (k->owns_db) sqlite3_close(k->db);
     sqlite3_free(k->zDefaultBrokers);

@@ -1,9 +1,12 @@
 /*
 ** log.c — one-line logs on stderr, for services and the shell alike:
 **
-**   ksqlite: WARN: partition weather[3] idle for 30 s, not holding the watermark
+**   2026-11-23T19:59:12.992Z ksqlite[4242] WARN: sink alerts: cannot write ...: No space left
 **
-** Callers never pass secrets; option values are logged only after redaction.
+** Each line is the UTC time, the program and its pid, the level (ERROR, WARN,
+** INFO, DEBUG) and the message, with line breaks turned into spaces so one
+** event is one line (journald, docker logs and grep keep it whole). Callers
+** never pass secrets: option values are left out of messages (kafka_conf.c).
 */
 #include "ksq_int.h"
 
@@ -19,12 +22,21 @@ void ksq_log(int level, const char *fmt, ...)
 {
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     if (level > ksq_log_level) return;
-    char buf[1024];
+    char buf[1024], when[KSQ_TIME_TEXT_LEN + 1];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "ksqlite: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], buf);
+    for (char *p = buf; *p; p++) {
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    }
+    ksq_time_format(ksq_now_ms(), when);
+    when[10] = 'T';
+    fprintf(stderr, "%sZ ksqlite[%d] %s: %s\n", when, (int)getpid(),
+            names[level < 0   ? 0
+                  : level > 3 ? 3
+                              : level],
+            buf);
 }
 
 void ksq_crash_point(const char *zPoint)

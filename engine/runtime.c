@@ -305,7 +305,7 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         ksq_view *v = rt->aView[i];
         if (v->failed || strcasecmp(v->zStream, src->zStream) != 0) continue;
         char *zErr = NULL;
-        int64_t t0 = ksq_monotonic_ms();
+        int64_t t0 = ksq_monotonic_us();
         int vrc = sqlite3_exec(k->db, "SAVEPOINT ksq_view", 0, 0, NULL);
         int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src);
         if (!vrc) vrc = ksq_view_process(k, v, src, mayDefer, &zErr);
@@ -313,7 +313,7 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         if (!vrc) vrc = ksq_view_save(k, v, &zErr);
         if (vrc == SQLITE_OK) {
             sqlite3_exec(k->db, "RELEASE ksq_view", 0, 0, NULL);
-            v->commitUs[v->nCommit++ % 64] = (ksq_monotonic_ms() - t0) * 1000;
+            v->commitUs[v->nCommit++ % 64] = ksq_monotonic_us() - t0;
         } else if (vrc == SQLITE_NOMEM || vrc == SQLITE_FULL || vrc == SQLITE_IOERR ||
                    vrc == SQLITE_BUSY || vrc == SQLITE_LOCKED || vrc == SQLITE_INTERRUPT ||
                    (vrc & 0xff) == SQLITE_IOERR) {
@@ -436,6 +436,7 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
         ksq_batch_reset(&src->batch);
     }
     if (!rc && rt->nSink > 0) ksq_sinks_work(k, NULL); /* time-based rolls */
+    ksq_metrics_tick(k);
     return rc;
 }
 

@@ -60,6 +60,9 @@ typedef struct ksq_source_part {
     int64_t position;  /* next offset the consumer will deliver */
     int64_t lastMsgMs; /* monotonic time of the last message, 0 never */
     int64_t sinceMs;   /* monotonic time the source started */
+    int64_t nEvents;   /* messages consumed (this run) */
+    int64_t nBytes;    /* their payload bytes */
+    int64_t nDead;     /* of them, dead letters: undecodable, no or a future event time */
 } ksq_source_part;
 
 typedef struct ksq_source {
@@ -71,11 +74,14 @@ typedef struct ksq_source {
     ksq_decoder *aDec[KSQ_MAX_SLICES]; /* a decoder per decoding slice */
     struct ksq_workers *workers;       /* the runtime's decoding threads (not owned) */
     int nPart;
-    ksq_source_part *aPart;  /* partitions, ascending ids */
-    ksq_batch batch;         /* the last polled batch */
-    int64_t nDead;           /* dead letters seen (this run) */
-    int64_t nEvents, nBytes; /* messages and payload bytes consumed (this run) */
-    int64_t lastKickMs;      /* monotonic time of the last fetcher kick */
+    ksq_source_part *aPart;           /* partitions, ascending ids */
+    ksq_batch batch;                  /* the last polled batch */
+    int64_t nDead;                    /* dead letters seen (this run) */
+    int64_t nEvents, nBytes;          /* messages and payload bytes consumed (this run) */
+    int64_t lastKickMs;               /* monotonic time of the last fetcher kick */
+    int64_t rateAtMs;                 /* metrics: when the rates were last sampled */
+    int64_t rateEvents, rateBytes;    /* the counts then */
+    double eventsPerSec, bytesPerSec; /* the rates since the sample before */
 } ksq_source;
 
 int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
@@ -98,6 +104,9 @@ int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
 /* Has the source more to read right now (a partition below its high-water
 ** mark, as last seen)? */
 int ksq_source_behind(const ksq_source *src);
+/* Has the source's input stalled: no message on any partition for the
+** stream's stall_timeout? */
+int ksq_source_stalled(const ksq_source *src, int64_t nowMono);
 /* Index of partition id, or -1. */
 int ksq_source_part_index(const ksq_source *src, int32_t id);
 void ksq_source_close(ksq_source *src);
@@ -268,6 +277,14 @@ int ksq_catalog_is_stream(ksqlite *k, const char *zName);
 ** EXPLAIN) go to xRow. Errors may carry a byte offset into zSql. */
 int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,
                      int (*xRow)(void *, sqlite3_stmt *), void *pArg, char **pzErr, int *pErrOff);
+/* metrics.c: the ksq_metrics table, and the Prometheus text of the same
+** figures (sqlite3_malloc'd; NULL on OOM). */
+int ksq_metrics_register(sqlite3 *db, ksqlite *k);
+char *ksq_metrics_prometheus(ksqlite *k);
+/* metrics_http.c: refresh the served snapshot if it is due (runtime steps). */
+void ksq_metrics_tick(ksqlite *k);
+void ksq_metrics_stop(ksqlite *k);
+
 /* Register ksq_view_info(), the live figures behind SHOW VIEWS. */
 int ksq_catalog_register(sqlite3 *db, ksqlite *k);
 /* The stream definition stored for a stream, parsed. */

@@ -109,7 +109,10 @@ static void sink_error(ksqlite *k, ksq_sink *s, const char *zErr, int failed)
     s->failed = failed;
     if (zErr) ksq_log(KSQ_LOG_ERROR, "sink %s: %s", s->zName, zErr);
     char *z = sqlite3_mprintf("UPDATE ksq_sinks SET status = %Q, error = %Q WHERE name = %Q",
-                              failed ? "failed" : zErr ? "retrying" : "running", zErr, s->zName);
+                              failed ? "failed"
+                              : zErr ? "retrying"
+                                     : "running",
+                              zErr, s->zName);
     if (z && sqlite3_get_autocommit(k->db)) sqlite3_exec(k->db, z, 0, 0, NULL);
     sqlite3_free(z);
 }
@@ -126,18 +129,9 @@ static int64_t size_parse(const char *z)
     static const struct {
         const char *unit;
         double mult;
-    } units[] = {{"", 1},
-                 {"b", 1},
-                 {"bytes", 1},
-                 {"kb", 1e3},
-                 {"kib", 1024.0},
-                 {"k", 1024.0},
-                 {"mb", 1e6},
-                 {"mib", 1048576.0},
-                 {"m", 1048576.0},
-                 {"gb", 1e9},
-                 {"gib", 1073741824.0},
-                 {"g", 1073741824.0}};
+    } units[] = {{"", 1},          {"b", 1},      {"bytes", 1},          {"kb", 1e3},
+                 {"kib", 1024.0},  {"k", 1024.0}, {"mb", 1e6},           {"mib", 1048576.0},
+                 {"m", 1048576.0}, {"gb", 1e9},   {"gib", 1073741824.0}, {"g", 1073741824.0}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(end, units[i].unit) == 0) return (int64_t)(v * units[i].mult);
     }
@@ -147,7 +141,8 @@ static int64_t size_parse(const char *z)
 static int bool_option(const char *v, int *pOut)
 {
     if (!v) return 0;
-    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on")) {
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
+        !strcasecmp(v, "on")) {
         *pOut = 1;
     } else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
                !strcasecmp(v, "off")) {
@@ -377,16 +372,18 @@ static int sink_build(ksqlite *k, ksq_sink *s, const ksq_stmt *st, char **pzErr,
     }
     sqlite3_free(zCapture);
     if (!rc) {
-        char *zMax = sqlite3_mprintf("SELECT coalesce(max(id), 0) FROM main.\"ksq_k_%w\"", s->zName);
+        char *zMax =
+            sqlite3_mprintf("SELECT coalesce(max(id), 0) FROM main.\"ksq_k_%w\"", s->zName);
         char *zParts = sqlite3_mprintf(
             "INSERT INTO ksq_sink_parts(sink, part, rows, bytes, first_ms) SELECT %Q, part, "
-            "count(*), sum(length(CAST(line AS BLOB)) + 2), ?2 FROM main.\"ksq_k_%w\" WHERE id > ?1 "
+            "count(*), sum(length(CAST(line AS BLOB)) + 2), ?2 FROM main.\"ksq_k_%w\" WHERE id > "
+            "?1 "
             "GROUP BY part ON CONFLICT(sink, part) DO UPDATE SET rows = rows + excluded.rows, "
             "bytes = bytes + excluded.bytes",
             s->zName, s->zName);
-        rc = zMax && zParts ? sqlite3_prepare_v3(k->db, zMax, -1, SQLITE_PREPARE_PERSISTENT,
-                                                 &s->pMaxId, NULL)
-                            : SQLITE_NOMEM;
+        rc = zMax && zParts
+                 ? sqlite3_prepare_v3(k->db, zMax, -1, SQLITE_PREPARE_PERSISTENT, &s->pMaxId, NULL)
+                 : SQLITE_NOMEM;
         if (!rc)
             rc = sqlite3_prepare_v3(k->db, zParts, -1, SQLITE_PREPARE_PERSISTENT, &s->pParts, NULL);
         if (rc && rc != SQLITE_NOMEM) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(k->db));
@@ -508,7 +505,9 @@ static int create_sink(ksqlite *k, ksq_stmt *st, const char *zSql, int n, char *
             "INSERT INTO ksq_sinks(name, view, kind, target, format, sql) VALUES (%Q, %Q, %Q, %Q, "
             "%Q, %Q)",
             s->zName, s->zView, s->kind == KSQ_SINK_FILES ? "files" : "topic", s->zTarget,
-            s->format == KSQ_SINK_CSV ? "csv" : s->kind == KSQ_SINK_FILES ? "jsonl" : "json",
+            s->format == KSQ_SINK_CSV   ? "csv"
+            : s->kind == KSQ_SINK_FILES ? "jsonl"
+                                        : "json",
             zDef);
         rc = zIns ? sqlite3_exec(k->db, zIns, 0, 0, NULL) : SQLITE_NOMEM;
         if (rc && rc != SQLITE_NOMEM && !*pzErr)
@@ -535,8 +534,8 @@ static int drop_sink(ksqlite *k, ksq_stmt *st, char **pzErr)
         return SQLITE_ERROR;
     }
     /* What it holds is published (or sent) first: dropping loses nothing. */
-    int rc = s->kind == KSQ_SINK_FILES ? ksq_files_roll(k, s, 1, pzErr)
-                                       : ksq_topic_send(k, s, 1, pzErr);
+    int rc =
+        s->kind == KSQ_SINK_FILES ? ksq_files_roll(k, s, 1, pzErr) : ksq_topic_send(k, s, 1, pzErr);
     if (rc) {
         char *z = *pzErr;
         *pzErr = sqlite3_mprintf("sink %s still holds rows it cannot %s (%s); fix that first",
@@ -583,8 +582,11 @@ static void fn_sink_info(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     ksq_sink *s = zName ? find_sink(k, zName) : NULL;
     if (!s || !zWhat) return;
     if (!strcmp(zWhat, "status")) {
-        sqlite3_result_text(ctx, s->failed ? "failed" : s->zError ? "retrying" : "running", -1,
-                            SQLITE_STATIC);
+        sqlite3_result_text(ctx,
+                            s->failed   ? "failed"
+                            : s->zError ? "retrying"
+                                        : "running",
+                            -1, SQLITE_STATIC);
     } else if (!strcmp(zWhat, "error") && s->zError) {
         sqlite3_result_text(ctx, s->zError, -1, SQLITE_TRANSIENT);
     }
@@ -642,8 +644,8 @@ static int compact_sink(ksqlite *k, ksq_stmt *st, int (*xRow)(void *, sqlite3_st
         return SQLITE_ERROR;
     }
     if (s->kind != KSQ_SINK_FILES) {
-        *pzErr = sqlite3_mprintf("sink %s writes to a topic: there are no files to compact",
-                                 s->zName);
+        *pzErr =
+            sqlite3_mprintf("sink %s writes to a topic: there are no files to compact", s->zName);
         return SQLITE_ERROR;
     }
     int64_t nMerged = 0;

@@ -143,8 +143,8 @@ static int finish_pending(ksqlite *k, ksq_sink *s, char **pzErr)
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         char *zDir = part_dir(s, (const char *)sqlite3_column_text(st, 1));
-        char *zHidden = sqlite3_mprintf("%s/.part-%08lld.%s.inprogress", zDir, (long long)id,
-                                        ext_of(s));
+        char *zHidden =
+            sqlite3_mprintf("%s/.part-%08lld.%s.inprogress", zDir, (long long)id, ext_of(s));
         char *zFinal = sqlite3_mprintf("%s/part-%08lld.%s", zDir, (long long)id, ext_of(s));
         if (!zDir || !zHidden || !zFinal) {
             rc = SQLITE_NOMEM;
@@ -369,12 +369,13 @@ int ksq_files_roll(ksqlite *k, ksq_sink *s, int all, char **pzErr)
         roll_file *f = &r.a[i];
         int lastOfPart = i + 1 == r.n || strcmp(r.a[i + 1].zPart, f->zPart) != 0;
         char *zPath = file_path(s, f->zPart, f->id);
-        char *z = zPath ? sqlite3_mprintf(
-                              "INSERT INTO ksq_sink_files(id, sink, part, path, rows, bytes, state) "
-                              "VALUES (%lld, %Q, %Q, %Q, %lld, %lld, 'pending')",
-                              (long long)f->id, s->zName, f->zPart, zPath, (long long)f->rows,
-                              (long long)f->bytes)
-                        : NULL;
+        char *z = zPath
+                      ? sqlite3_mprintf(
+                            "INSERT INTO ksq_sink_files(id, sink, part, path, rows, bytes, state) "
+                            "VALUES (%lld, %Q, %Q, %Q, %lld, %lld, 'pending')",
+                            (long long)f->id, s->zName, f->zPart, zPath, (long long)f->rows,
+                            (long long)f->bytes)
+                      : NULL;
         rc = z ? sqlite3_exec(k->db, z, 0, 0, NULL) : SQLITE_NOMEM;
         sqlite3_free(z);
         sqlite3_free(zPath);
@@ -393,8 +394,7 @@ int ksq_files_roll(ksqlite *k, ksq_sink *s, int all, char **pzErr)
     }
     if (!rc) rc = sqlite3_exec(k->db, "COMMIT", 0, 0, NULL);
     if (rc) {
-        if (!*pzErr)
-            *pzErr = sqlite3_mprintf("cannot record the files: %s", sqlite3_errmsg(k->db));
+        if (!*pzErr) *pzErr = sqlite3_mprintf("cannot record the files: %s", sqlite3_errmsg(k->db));
         sqlite3_exec(k->db, "ROLLBACK", 0, 0, NULL);
         roll_free(&r, 1);
         return rc;
@@ -622,8 +622,7 @@ static int append_file(FILE *out, const char *zPath, long skip, char **pzErr)
 }
 
 /* Merge the published files of partition zPart into one. */
-static int compact_part(ksqlite *k, ksq_sink *s, const char *zPart, int64_t *pnMerged,
-                        char **pzErr)
+static int compact_part(ksqlite *k, ksq_sink *s, const char *zPart, int64_t *pnMerged, char **pzErr)
 {
     char **azOld;
     int64_t *aOld;

@@ -63,9 +63,10 @@ int ksq_hive_escape(sqlite3_str *out, const unsigned char *z, int n)
 
 static int hex_value(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                                               : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 int ksq_hive_unescape(const char *z, int n, char *out)
@@ -91,7 +92,8 @@ static void fn_hive_path(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_str_appendall(s, (const char *)sqlite3_value_text(argv[i]));
         sqlite3_str_appendchar(s, 1, '=');
         sqlite3_value *v = argv[i + 1];
-        const unsigned char *z = sqlite3_value_type(v) == SQLITE_NULL ? NULL : sqlite3_value_text(v);
+        const unsigned char *z =
+            sqlite3_value_type(v) == SQLITE_NULL ? NULL : sqlite3_value_text(v);
         ksq_hive_escape(s, z, z ? sqlite3_value_bytes(v) : 0);
     }
     int n = sqlite3_str_length(s);
@@ -142,7 +144,8 @@ void ksq_csv_field(sqlite3_str *s, sqlite3_value *v, int formulaGuard)
 {
     int type = sqlite3_value_type(v);
     if (type == SQLITE_NULL) return; /* an empty, unquoted field */
-    const char *z = type == SQLITE_BLOB ? sqlite3_value_blob(v) : (const char *)sqlite3_value_text(v);
+    const char *z =
+        type == SQLITE_BLOB ? sqlite3_value_blob(v) : (const char *)sqlite3_value_text(v);
     int n = sqlite3_value_bytes(v);
     if (!z) z = "";
     ksq_csv_text(s, z, n, formulaGuard && type == SQLITE_TEXT);
@@ -290,7 +293,8 @@ static void fn_json_line(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_str_appendchar(s, 1, '{');
     for (int i = 0; i + 1 < argc; i += 2) {
         if (i) sqlite3_str_appendchar(s, 1, ',');
-        json_append_string(s, (const char *)sqlite3_value_text(argv[i]), sqlite3_value_bytes(argv[i]));
+        json_append_string(s, (const char *)sqlite3_value_text(argv[i]),
+                           sqlite3_value_bytes(argv[i]));
         sqlite3_str_appendchar(s, 1, ':');
         json_append_value(s, argv[i + 1]);
     }

@@ -144,8 +144,8 @@ static int produce_chunk(ksqlite *k, ksq_sink *s, char **pzErr)
                 continue;
             }
             if (e) {
-                *pzErr = sqlite3_mprintf("cannot produce to '%s': %s", s->zTarget,
-                                         rd_kafka_err2str(e));
+                *pzErr =
+                    sqlite3_mprintf("cannot produce to '%s': %s", s->zTarget, rd_kafka_err2str(e));
                 rc = SQLITE_ERROR;
             }
             break;
@@ -192,8 +192,7 @@ static int send_step(ksqlite *k, ksq_sink *s, int *pBusy, char **pzErr)
             if (ksq_monotonic_ms() - p->sinceMs > ACK_TIMEOUT_MS) {
                 *pzErr = sqlite3_mprintf("no acknowledgement from the brokers at %s for %lld rows "
                                          "in %d s%s%s (they are sent again)",
-                                         p->client.zBrokers,
-                                         (long long)(p->nInFlight - p->nAcked),
+                                         p->client.zBrokers, (long long)(p->nInFlight - p->nAcked),
                                          ACK_TIMEOUT_MS / 1000, p->client.zLastError[0] ? ": " : "",
                                          p->client.zLastError);
                 abandon_chunk(p);

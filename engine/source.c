@@ -200,6 +200,18 @@ int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono)
     return nowMono - last >= src->def.idleTimeoutMs;
 }
 
+int ksq_source_stalled(const ksq_source *src, int64_t nowMono)
+{
+    if (src->def.stallTimeoutMs <= 0) return 0;
+    int64_t last = 0;
+    for (int i = 0; i < src->nPart; i++) {
+        const ksq_source_part *p = &src->aPart[i];
+        int64_t t = p->lastMsgMs > p->sinceMs ? p->lastMsgMs : p->sinceMs;
+        if (t > last) last = t;
+    }
+    return src->nPart > 0 && nowMono - last >= src->def.stallTimeoutMs;
+}
+
 int ksq_source_behind(const ksq_source *src)
 {
     for (int i = 0; i < src->nPart; i++) {
@@ -348,6 +360,8 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
             if (pi >= 0) {
                 src->aPart[pi].position = m->offset + 1;
                 src->aPart[pi].lastMsgMs = nowMono;
+                src->aPart[pi].nEvents++;
+                src->aPart[pi].nBytes += (int64_t)m->len;
             }
             b->aData[b->nEv++] = b->nMsg + (int)j;
             src->nEvents++;
@@ -371,7 +385,12 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
     for (int i = 0; i < KSQ_MAX_SLICES; i++) {
         if (job.rc[i]) rc = job.rc[i];
     }
-    for (int i = 0; i < b->nEv; i++) src->nDead += b->aEv[i].zError != NULL;
+    for (int i = 0; i < b->nEv; i++) {
+        if (!b->aEv[i].zError) continue;
+        src->nDead++;
+        int pi = ksq_source_part_index(src, b->aEv[i].partition);
+        if (pi >= 0) src->aPart[pi].nDead++;
+    }
     /* Cached high-water marks: no request is made. */
     for (int i = 0; i < src->nPart; i++) {
         int64_t lo, hi;

@@ -19,8 +19,9 @@
 
 /* The unquoted option keys a stream understands. */
 static const char *const stream_keys[] = {
-    "topic",  "brokers",   "format",       "columns",    "timestamp", "delimiter",
-    "sample", "watermark", "idle_timeout", "max_future", "on_error",  "insecure_tls",
+    "topic",     "brokers",      "format",        "columns",      "timestamp",
+    "delimiter", "sample",       "watermark",     "idle_timeout", "max_future",
+    "on_error",  "insecure_tls", "stall_timeout",
 };
 
 void ksq_stream_def_clear(ksq_stream_def *def)
@@ -77,6 +78,7 @@ int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr)
     def->watermarkMs = 0;
     def->idleTimeoutMs = 30000;
     def->maxFutureMs = 24 * 3600 * 1000LL;
+    def->stallTimeoutMs = 5 * 60 * 1000LL;
     for (int i = 0; i < def->opts.n && !rc; i++) {
         const ksq_option *o = &def->opts.a[i];
         if (o->quoted) continue;
@@ -143,6 +145,7 @@ int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr)
     rc = duration_option(&def->opts, "watermark", &def->watermarkMs, pzErr);
     if (!rc) rc = duration_option(&def->opts, "idle_timeout", &def->idleTimeoutMs, pzErr);
     if (!rc) rc = duration_option(&def->opts, "max_future", &def->maxFutureMs, pzErr);
+    if (!rc) rc = duration_option(&def->opts, "stall_timeout", &def->stallTimeoutMs, pzErr);
     if (rc) goto fail;
 
     v = ksq_options_get(&def->opts, "columns");

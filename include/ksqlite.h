@@ -146,6 +146,25 @@ int ksqlite_view_count(ksqlite *k);
 ** EXISTS ones included): a script that defines views is a service. */
 int ksqlite_views_created(ksqlite *k);
 
+/* ------------------------------------------------------------------------
+** Metrics
+**
+** The figures of streams, partitions, views and sinks are in the ksq_metrics
+** table (SELECT * FROM ksq_metrics) of the engine's database connection.
+*/
+
+/* Serve the metrics in Prometheus' text format at http://ADDR/metrics, from
+** a thread of its own. zAddr is "HOST:PORT" (IPv4; ":PORT" and "PORT" mean
+** 127.0.0.1, loopback); port 0 picks a free one, reported in *pPort (may be
+** NULL). The figures are refreshed at most once a second by the thread that
+** runs the views (ksqlite_run(), ksqlite_serve(), ...). Stops at
+** ksqlite_close(). */
+int ksqlite_metrics_listen(ksqlite *k, const char *zAddr, int *pPort, char **pzErr);
+
+/* The metrics in Prometheus' text format, now; free with ksqlite_free(). Call
+** from the thread that runs the views. NULL on OOM. */
+char *ksqlite_metrics_text(ksqlite *k);
+
 /* Free a string returned by ksqlite. */
 void ksqlite_free(void *p);
 

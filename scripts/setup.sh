@@ -7,8 +7,8 @@
 #   scripts/setup.sh test     build + test dependencies
 set -eu
 
-BUILD="gcc make cmake pkg-config librdkafka-dev libsqlite3-dev libreadline-dev libjansson-dev libcsv-dev"
-TEST="kcat sqlite3 python3 python3-kafka tmux clang-format"
+BUILD="gcc make cmake pkg-config librdkafka-dev libsqlite3-dev libreadline-dev libjansson-dev libcsv-dev libmicrohttpd-dev"
+TEST="kcat sqlite3 python3 python3-kafka tmux clang-format curl"
 BENCH="gnuplot-nox"
 
 want="$BUILD"

@@ -43,6 +43,8 @@ static const char usage_text[] =
     "  -nullvalue TEXT    text for NULL values\n"
     "  -bail              stop at the first error (default for scripts)\n"
     "  --log-level LEVEL  error, warn (default), info or debug\n"
+    "  --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics\n"
+    "                     (HOST:PORT; PORT alone is 127.0.0.1:PORT, 0 picks one)\n"
     "  --help, --version\n";
 
 typedef struct cli_options {
@@ -52,6 +54,7 @@ typedef struct cli_options {
     const char **azSql; /* SQL arguments */
     int nSql;
     const char *zBrokers; /* --brokers */
+    const char *zMetrics; /* --metrics ADDR */
     int mockBrokers;      /* --mock[=N]: brokers, 0 for no mock */
     int demo;             /* --demo */
     int exitAtEnd;        /* --exit-at-end */
@@ -84,7 +87,8 @@ static int parse_args(int argc, char **argv, cli_options *o, shell *sh)
         size_t nOpt = eq ? (size_t)(eq - opt) : strlen(opt);
 #define IS(name) (nOpt == strlen(name) && strncmp(opt, name, nOpt) == 0)
         const char *value = eq ? eq + 1 : NULL;
-        int takesValue = IS("f") || IS("brokers") || IS("log-level") || IS("nullvalue");
+        int takesValue =
+            IS("f") || IS("brokers") || IS("log-level") || IS("nullvalue") || IS("metrics");
         if (takesValue && !value) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "ksqlite: option %s needs a value\n", a);
@@ -97,6 +101,8 @@ static int parse_args(int argc, char **argv, cli_options *o, shell *sh)
             o->azFile[o->nFile++] = value;
         } else if (IS("brokers")) {
             o->zBrokers = value;
+        } else if (IS("metrics")) {
+            o->zMetrics = value;
         } else if (IS("mock")) {
             o->mockBrokers = value ? atoi(value) : 1;
             if (o->mockBrokers < 1 || o->mockBrokers > 16) {
@@ -284,6 +290,19 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.zBrokers) ksqlite_set_brokers(sh.k, o.zBrokers);
+    if (o.zMetrics) {
+        int port = 0;
+        if (ksqlite_metrics_listen(sh.k, o.zMetrics, &port, &zErr) != KSQLITE_OK) {
+            fprintf(stderr, "ksqlite: %s\n", zErr ? zErr : "cannot serve the metrics");
+            ksqlite_free(zErr);
+            ksqlite_close(sh.k);
+            return 1;
+        }
+        const char *colon = strrchr(o.zMetrics, ':');
+        int hostLen = colon && colon > o.zMetrics ? (int)(colon - o.zMetrics) : 0;
+        fprintf(stderr, "ksqlite: metrics at http://%.*s:%d/metrics\n", hostLen ? hostLen : 9,
+                hostLen ? o.zMetrics : "127.0.0.1", port);
+    }
 
     ksqlite_mock *mock = NULL;
     ksq_gen_thread *gen = NULL;

@@ -214,6 +214,22 @@ int main(int argc, char **argv)
     CHECK("status: the watermark is the smallest partition's last event time",
           st.watermark == 1795262400000LL + 297000);
 
+    /* The same figures in the ksq_metrics table and the Prometheus text. */
+    CHECK("ksq_metrics: each view took 300 events",
+          count_rows(k, "SELECT sum(value) FROM ksq_metrics WHERE metric = "
+                        "'ksqlite_view_events_total'") == 600);
+    CHECK("ksq_metrics: no lag on any of the 3 partitions",
+          count_rows(k, "SELECT count(*) FROM ksq_metrics WHERE metric = "
+                        "'ksqlite_stream_partition_lag' AND value = 0 AND stream = 's'") == 3);
+    CHECK("ksq_metrics: the windowed view's emitted rows",
+          count_rows(k, "SELECT value FROM ksq_metrics WHERE metric = "
+                        "'ksqlite_view_rows_emitted_total' AND view = 'w'") == 87);
+    char *zText = ksqlite_metrics_text(k);
+    CHECK("ksqlite_metrics_text: the Prometheus exposition of them",
+          zText && strstr(zText, "# TYPE ksqlite_view_events_total counter\n") &&
+              strstr(zText, "ksqlite_view_events_total{stream=\"s\",view=\"w\"} 300\n"));
+    ksqlite_free(zText);
+
     /* A push query over the stream sees only what arrives after it starts. */
     push_state ps;
     memset(&ps, 0, sizeof ps);
