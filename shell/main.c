@@ -9,9 +9,10 @@
 ** Like sqlite3: SQL arguments run in order; with none, a terminal on stdin
 ** gets the interactive shell and anything else is read as a script. A
 ** script that defines continuous views keeps serving them afterwards;
-** SIGTERM or SIGINT commits and exits 0. Logs are one line each on stderr:
+** SIGTERM or SIGINT commits and exits 0. Logs are one line each on stderr
+** (--log-level info shows the service's start and stop):
 **
-**   ksqlite: INFO: serving 6 views from pipeline.sql; SIGTERM or SIGINT stops them
+**   2026-11-23T20:20:00.836Z ksqlite[25930] INFO: running 6 view(s); SIGTERM or SIGINT stops them
 */
 #include "shell.h"
 #include "../engine/gen_weather.h"
@@ -62,7 +63,6 @@ typedef struct cli_options {
     int bail;             /* -bail given */
     int script;           /* input came from -f or a non-terminal stdin */
     int viewsBefore;      /* views created before the user's input (the demo's) */
-    int logLevelSet;      /* --log-level given */
 } cli_options;
 
 /* Parse argv into o and the shell's output settings. Returns 0, or 1 after
@@ -135,7 +135,6 @@ static int parse_args(int argc, char **argv, cli_options *o, shell *sh)
                 fprintf(stderr, "ksqlite: --log-level takes error, warn, info or debug\n");
                 return 1;
             }
-            o->logLevelSet = 1;
         } else if (IS("help") || IS("h")) {
             fputs(usage_text, stdout);
             return 2;
@@ -238,11 +237,8 @@ static int run_views(shell *sh, const cli_options *o)
         }
     } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore &&
                !sh->sigterm) {
-        int n = ksqlite_view_count(k);
-        /* A service logs what it does (and what librdkafka reports). */
-        if (!o->logLevelSet && ksq_log_level < KSQ_LOG_INFO) ksq_log_level = KSQ_LOG_INFO;
-        ksq_log(KSQ_LOG_INFO, "serving %d view%s; SIGTERM or SIGINT stops them", n,
-                n == 1 ? "" : "s");
+        ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
+                ksqlite_view_count(k));
         if (ksqlite_serve(k, &zErr) != KSQLITE_OK) {
             ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : "error");
             rc = 1;

@@ -1,7 +1,7 @@
 # 0028: script mode as a service: `ksqlite DB -f pipeline.sql` runs the
 # script, then keeps the views running as events arrive; SIGTERM commits and
 # exits 0 with the offsets in the database; logs are one line each with a
-# level; a restart resumes where it stopped, counting nothing twice.
+# time and a level; a restart resumes where it stopped, counting nothing twice.
 . "$(dirname "$0")/lib.sh"
 start_broker --topic weather:4
 gen --stdout --keys --count 2000 --seed 6 --cities 10 --start 2026-11-21T10:00:00Z --eps 50 | produce_lines weather
@@ -25,7 +25,7 @@ wait_committed() { # wait_committed N: until the view has counted N events
     while [ "$SECONDS" -lt "$deadline" ] && [ "$(committed)" -lt "$1" ]; do sleep 0.2; done
 }
 
-"$BIN/ksqlite" "$DB" -f "$WORK/pipeline.sql" >"$WORK/out" 2>"$WORK/err" &
+"$BIN/ksqlite" --log-level info "$DB" -f "$WORK/pipeline.sql" >"$WORK/out" 2>"$WORK/err" &
 SVC=$!
 PIDS+=($SVC)
 wait_committed 2000
@@ -44,10 +44,11 @@ note_exit "$code" "ksqlite service"
 check "SIGTERM exits 0" 0 "$code"
 check "with every offset committed in the database" 2500 \
     "$(ksq "$DB" "SELECT sum(next_offset) FROM ksq_progress WHERE view = 'per_city';")"
-check_match "logs say it served and stopped" "^ksqlite: INFO: serving 1 view; SIGTERM or SIGINT stops them
-ksqlite: INFO: stopped; every view committed$" "$(cat "$WORK/err")"
-check "every log line is one line with a level" 0 \
-    "$(grep -cvE '^ksqlite: (ERROR|WARN|INFO|DEBUG): ' "$WORK/err" || true)"
+T='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ksqlite\[[0-9]+\]'
+check_match "logs say it runs the views and stopped" "^$T INFO: running 1 view\(s\); SIGTERM or SIGINT stops them
+$T INFO: stopped; every view committed$" "$(cat "$WORK/err")"
+check "every log line is one line with a time and a level" 0 \
+    "$(grep -cvE "^$T (ERROR|WARN|INFO|DEBUG): " "$WORK/err" || true)"
 check "stdout stays empty" "" "$(cat "$WORK/out")"
 
 # A restart resumes: only the new events are read.
@@ -55,8 +56,8 @@ gen --stdout --keys --count 100 --seed 8 --cities 10 --start 2026-11-21T12:00:00
 ksq --exit-at-end "$DB" -f "$WORK/pipeline.sql" 2>"$WORK/err2"
 check "a restart counts each event once" 2600 "$(committed)"
 
-# SIGINT stops it the same way, and --log-level quiets the logs.
-"$BIN/ksqlite" --log-level warn "$DB" -f "$WORK/pipeline.sql" >"$WORK/out" 2>"$WORK/err" &
+# SIGINT stops it the same way; by default (--log-level warn) it logs only problems.
+"$BIN/ksqlite" "$DB" -f "$WORK/pipeline.sql" >"$WORK/out" 2>"$WORK/err" &
 SVC=$!
 PIDS+=($SVC)
 gen --stdout --keys --count 100 --seed 9 --cities 10 --start 2026-11-21T13:00:00Z --eps 50 | produce_lines weather
@@ -69,5 +70,5 @@ code=$?
 set -e
 note_exit "$code" "ksqlite service"
 check "SIGINT exits 0 too" 0 "$code"
-check "--log-level warn leaves out the INFO lines" "" "$(cat "$WORK/err")"
+check "the default level leaves out the INFO lines" "" "$(cat "$WORK/err")"
 finish
