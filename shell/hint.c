@@ -274,5 +274,11 @@ void hint_report(shell *sh, const char *zSource, int startLine, const char *zSql
         hint_table(sh, x);
     } else if ((x = after_prefix(zMsg, "no such function: ")) && !strchr(x, ' ')) {
         hint_function(sh, x);
+    } else if ((x = after_prefix(zMsg, "a push query reads a stream or a materialized view: "))) {
+        /* "...: NAME is neither (see SHOW STREAMS, SHOW VIEWS)" */
+        const char *end = strstr(x, " is neither");
+        char *zWhat = end ? strndup(x, (size_t)(end - x)) : NULL;
+        if (zWhat) hint_table(sh, zWhat);
+        free(zWhat);
     }
 }

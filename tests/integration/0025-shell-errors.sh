@@ -67,4 +67,6 @@ check "the error names the file, line and column, and hints" "Error: $WORK/bad.s
          ^
 hint: did you mean temperature? weather has city, ts, temperature, windspeed, _partition, _offset, _timestamp, _key, _value, _error" \
     "$(cat "$WORK/err")"
+ksq --brokers "$BROKERS" "$WORK/db" "SELECT * FROM wether EMIT CHANGES;" 2>"$WORK/err" || true
+check "a push query on an unknown name: similar names" "hint: did you mean weather?" "$(tail -1 "$WORK/err")"
 finish
