@@ -1,7 +1,7 @@
 # 0023: push queries at the prompt: SELECT ... EMIT CHANGES on a stream and
 # on a view print rows as events arrive, in the current output mode, until
 # Ctrl-C, which returns to a prompt that still works; the views keep
-# running while the shell waits for input.
+# running while the shell waits for input; SIGTERM leaves gracefully.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/term.sh"
 start_broker --topic weather:4
@@ -58,5 +58,11 @@ term_wait_count '^ksqlite>' 7
 term_line ".mode list"
 term_line "SELECT count(*) > 0 FROM per_city;"
 term_wait_count '^1$' 1
-term_quit
+
+# SIGTERM (a logout, a container stop) leaves the shell gracefully.
+pane=$(term_tmux display -p -t "t$TERM_N" '#{pane_pid}')
+kill -TERM "$(pgrep -P "$pane" ksqlite)"
+check "SIGTERM to the interactive shell exits 0" 0 "$(term_exit_code)"
+check "with the view's progress committed" 1 \
+    "$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) > 0 FROM ksq_progress WHERE view = ? AND next_offset > 0", ("per_city",)).fetchone()[0])' "$WORK/db")"
 finish
