@@ -60,8 +60,7 @@ term_line "SELECT count(*) > 0 FROM per_city;"
 term_wait_count '^1$' 1
 
 # SIGTERM (a logout, a container stop) leaves the shell gracefully.
-pane=$(term_tmux display -p -t "t$TERM_N" '#{pane_pid}')
-kill -TERM "$(pgrep -P "$pane" ksqlite)"
+kill -TERM "$(term_pid)"
 check "SIGTERM to the interactive shell exits 0" 0 "$(term_exit_code)"
 check "with the view's progress committed" 1 \
     "$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) > 0 FROM ksq_progress WHERE view = ? AND next_offset > 0", ("per_city",)).fetchone()[0])' "$WORK/db")"

@@ -106,6 +106,24 @@ term_after() {
     term_screen | awk -v n="$1" '/^ksqlite>/{c++} c>=n'
 }
 
+# term_pid: the pid of the program running in the current terminal (the
+# child of the pane's shell), from /proc.
+term_pid() {
+    local pane stat f
+    pane=$(term_tmux display -p -t "t$TERM_N" '#{pane_pid}')
+    for f in /proc/[0-9]*/stat; do
+        stat=$(cat "$f" 2>/dev/null) || continue
+        # pid (comm) state ppid ...
+        set -- ${stat##*) }
+        if [ "$2" = "$pane" ]; then
+            stat=${f#/proc/}
+            echo "${stat%/stat}"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # term_exit_code: wait for the program in the current terminal to exit and
 # print its exit code (a sanitizer report fails the test).
 term_exit_code() {
