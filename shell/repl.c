@@ -86,11 +86,22 @@ static void on_line(char *zLine)
     }
     int wasPending = input_pending(&g_in);
     int nCreated = ksqlite_views_created(g_sh->k);
-    /* Join the lines of a statement with blanks: one history entry. */
+    /* Join the lines of a statement with blanks: one history entry, saved
+    ** before the statement runs (a push query may run for hours). */
     char *zJoined = wasPending ? sqlite3_mprintf("%s %s", g_zEntry ? g_zEntry : "", zLine)
                                : sqlite3_mprintf("%s", zLine);
     sqlite3_free(g_zEntry);
     g_zEntry = NULL;
+    const char *p = zLine;
+    while (*p == ' ' || *p == '\t') p++;
+    char *zAll = sqlite3_mprintf("%s%s\n", input_pending_text(&g_in), zLine);
+    int complete = (!wasPending && *p == '.') || (zAll && sqlite3_complete(zAll));
+    sqlite3_free(zAll);
+    if (zJoined && complete && (wasPending || *p)) {
+        remember(zJoined);
+        sqlite3_free(zJoined);
+        zJoined = NULL;
+    }
     /* Keys typed while a statement runs wait for the next prompt, unseen:
     ** no echo in the middle of its rows. Ctrl-C still raises SIGINT. */
     struct termios saved, quiet;
@@ -107,7 +118,6 @@ static void on_line(char *zLine)
     if (input_pending(&g_in)) {
         g_zEntry = zJoined; /* more lines to come */
     } else {
-        if (zJoined) remember(zJoined);
         sqlite3_free(zJoined);
     }
     if ((stop && g_sh->quit) || g_sh->sigterm) {

@@ -21,6 +21,8 @@ n1=$(term_screen | grep -Ec '^[A-Z][A-Za-z ]+\|-?[0-9.]+$')
 term_wait_count '^[A-Z][A-Za-z ]+\|-?[0-9]+(\.[0-9])?$' $((n1 + 5))
 check "and keep coming" yes "$([ "$(term_screen | grep -Ec '^[A-Z][A-Za-z ]+\|-?[0-9.]+$')" -gt "$n1" ] && echo yes)"
 check "no prompt while it runs" 2 "$(term_prompt_count)"
+check "it is in the history file already" "SELECT city, round(temperature, 1) AS t FROM weather EMIT CHANGES;" \
+    "$(tail -1 "$HOME/.ksqlite_history")"
 term_keys C-c
 term_wait '^push query stopped after [0-9]+ rows$'
 term_wait_count '^ksqlite>' 3
