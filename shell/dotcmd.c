@@ -548,7 +548,7 @@ static const dot_command commands[] = {
      "    existing one every row is data (--skip 1 skips a header). Missing fields\n"
      "    are NULL, extra ones are ignored, each with a warning.",
      "ft", dot_import},
-    {"mode", "MODE", "Set output mode: list csv json table box markdown line tabs",
+    {"mode", "MODE", "Set the output mode (.help mode lists them)",
      "    list     a|b (the default)        csv       RFC 4180, CRLF line ends\n"
      "    json     an array of objects      table box  grids fitted to the terminal\n"
      "    markdown a Markdown table         line      name = value\n"
@@ -560,14 +560,14 @@ static const dot_command commands[] = {
     {"output", "[FILE]", "Send output to FILE, or to stdout without FILE", NULL, "f", dot_output},
     {"quit", "", "Exit this program", NULL, "", dot_quit},
     {"read", "FILE", "Run the SQL and dot-commands in FILE", NULL, "f", dot_read},
-    {"schema", "[PATTERN]", "Show the CREATE statements (matching a LIKE pattern)",
+    {"schema", "[PATTERN]", "Show CREATE statements (names LIKE PATTERN)",
      "    Streams first, then tables, views and sinks; streams, views and sinks as\n"
      "    they were defined. The engine's own tables (ksq_...) show only when PATTERN\n"
      "    names them.",
      "t", dot_schema},
     {"show", "", "Show the current settings", NULL, "", dot_show},
     {"sinks", "", "List the sinks (SHOW SINKS)", NULL, "", dot_sinks},
-    {"stats", "", "Show the views' progress: rate, lag, watermark, per view too",
+    {"stats", "", "Show how the views keep up: rate, lag, watermark",
      "    Events read, the lag in messages behind the topics' high-water marks (and\n"
      "    the share read), the read rate, the smallest watermark; then per view its\n"
      "    status, events, late events, lag, rate, watermark and error (SHOW VIEWS).",
@@ -585,7 +585,7 @@ static const dot_command commands[] = {
      "    TUMBLE(ts, '1 minute') keeps a table up to date; the views run in the\n"
      "    background while the shell waits for input.",
      "", dot_views},
-    {"width", "[N ...]", "Set column widths for table, box and markdown (0 auto)",
+    {"width", "[N ...]", "Set grid column widths (0: automatic)",
      "    Negative widths right-align. Without N, widths are automatic again.", "", dot_width},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -282,8 +282,9 @@ static void fit_widths(int *aw, const int *aMin, const int *aFixed, int n, int t
 
 /* Column widths and alignment for the kept rows: the widest cell or name,
 ** `.width` overrides, fitted to the terminal for table and box output.
-** extra adds room for values to come (push queries). */
-static void grid_widths(shell *sh, int *aw, int *aRight, int extra)
+** extra adds room for values to come (push queries). Returns 0 when the grid
+** cannot fit the terminal even with every column at its narrowest. */
+static int grid_widths(shell *sh, int *aw, int *aRight, int extra)
 {
     result_buf *b = &sh->buf;
     int n = b->nCol;
@@ -318,14 +319,40 @@ static void grid_widths(shell *sh, int *aw, int *aRight, int extra)
         }
     }
     int term = sh->out == stdout ? output_terminal_width() : 0;
+    int fits = 1;
     if (term > 0 && sh->mode != MODE_MARKDOWN && aMin) {
         /* First wrap at blanks only (no word broken), then break words. */
         for (int i = 0; i < n; i++)
             if (aWord[i] < aMin[i]) aWord[i] = aMin[i] < aw[i] ? aMin[i] : aw[i];
         fit_widths(aw, aWord, aFixed, n, term);
         fit_widths(aw, aMin, aFixed, n, term);
+        int total = 1;
+        for (int i = 0; i < n; i++) total += aw[i] + 3;
+        fits = total <= term;
     }
     free(aMin);
+    return fits;
+}
+
+/* Print the kept rows as records, one "name = value" line per column (as
+** .mode line does): for grids too wide for the terminal. first: no record
+** printed before these. */
+static void flush_expanded(shell *sh, int first)
+{
+    result_buf *b = &sh->buf;
+    int w = 0;
+    for (int i = 0; i < b->nCol; i++) {
+        int cw = output_text_width(b->azName[i] ? b->azName[i] : "");
+        if (cw > w) w = cw;
+    }
+    for (int r = 0; r < b->nRow; r++) {
+        if (r > 0 || !first) fputc('\n', sh->out);
+        for (int i = 0; i < b->nCol; i++) {
+            const char *z = b->azCell[r * b->nCol + i];
+            put_padded(sh->out, b->azName[i] ? b->azName[i] : "", w, 1);
+            fprintf(sh->out, " = %s\n", z ? z : sh->zNull);
+        }
+    }
 }
 
 /* Take the next line of at most w columns from *pz (a cell being wrapped)
@@ -462,8 +489,9 @@ static void flush_grid(shell *sh)
     int n = sh->buf.nCol;
     if (n == 0) return;
     int *aw = calloc((size_t)n, sizeof(int)), *aRight = calloc((size_t)n, sizeof(int));
-    if (aw && aRight) {
-        grid_widths(sh, aw, aRight, 0);
+    if (aw && aRight && !grid_widths(sh, aw, aRight, 0)) {
+        flush_expanded(sh, 1);
+    } else if (aw && aRight) {
         grid_top(sh, aw, n);
         grid_header(sh, aw, n);
         grid_body(sh, aw, aRight);

@@ -69,7 +69,7 @@ typedef struct shell {
     int nRowSet;                         /* rows printed in the current result set */
     int64_t nRowStmt;                    /* rows printed by the current statement */
     int push;                            /* the running statement is a push query */
-    int pushStarted;                     /* a push query's header is out */
+    int pushStarted;                     /* push output began: 1 grid, 2 records */
     int *aPushWidth;                     /* a push query's grid column widths */
     result_buf buf;                      /* rows of the current set or batch (grid modes) */
     int statusShown;                     /* the status line is on the screen */

@@ -1,7 +1,8 @@
 # 0029: output settings in a real terminal: a wide result in table and box
 # mode is fitted to the terminal's 160 columns (long cells wrap at blanks,
-# nothing is lost), .width fixes columns, .nullvalue, line, markdown and tabs
-# modes; output sent to a file with .once is not fitted.
+# nothing is lost; records when even that cannot fit), .width fixes columns,
+# .nullvalue, line, markdown and tabs modes; output sent to a file with
+# .once is not fitted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/term.sh"
 STORY="The quick brown fox jumps over the lazy dog while the weather station in Reykjavik reports gale force winds of ninety kilometres per hour and the stream keeps every single reading for the views that summarise them by the minute and by the hour"
@@ -68,5 +69,15 @@ term_line ".output"
 term_wait_count '^ksqlite>' 20
 check "tabs mode with a header" "x	y
 a	b" "$(cat "$WORK/tabs.txt")"
+
+# A grid that cannot fit even with its columns at their narrowest turns
+# into records, one "name = value" per line.
+cols=$(for i in $(seq -w 1 30); do printf "'value_%s' AS column_%s, " "$i" "$i"; done)
+term_line ".mode box"
+term_line "SELECT ${cols%, };"
+term_wait '^column_30 = value_30$'
+check "a grid too wide for the terminal prints records instead" "column_01 = value_01
+column_02 = value_02" "$(term_after 21 | sed -n '2,3p')"
+check "and no grid" 0 "$(term_after 21 | grep -c '┌' || true)"
 term_quit
 finish
