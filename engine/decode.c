@@ -52,6 +52,46 @@ const char *ksq_decoder_error(const ksq_decoder *dec)
     return dec->zErr;
 }
 
+/* Length of the valid UTF-8 sequence at z (at most n bytes), or 0 when the
+** bytes there are not one (overlong forms and surrogates included). */
+static int utf8_len(const unsigned char *z, size_t n)
+{
+    unsigned c = z[0];
+    int len = c < 0x80             ? 1
+              : (c & 0xE0) == 0xC0 ? 2
+              : (c & 0xF0) == 0xE0 ? 3
+              : (c & 0xF8) == 0xF0 ? 4
+                                   : 0;
+    if (len == 0 || (size_t)len > n) return 0;
+    unsigned cp = len == 1 ? c : c & (0x7F >> len);
+    for (int i = 1; i < len; i++) {
+        if ((z[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (z[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* Make an error message safe to store and print: control characters and
+** bytes that are not valid UTF-8 (quoted from a bad payload, or a character
+** cut by truncation) become '?', in place. Errors land in ksq_dead_letters
+** and on terminals, where such bytes break readers and displays. */
+static void message_clean(char *z)
+{
+    size_t n = strlen(z);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)z[i];
+        int len = utf8_len((const unsigned char *)z + i, n - i);
+        if (len == 0 || c < 0x20 || c == 0x7F) {
+            z[i++] = '?';
+        } else {
+            i += (size_t)len;
+        }
+    }
+}
+
 int ksq_decode(ksq_decoder *dec, const void *payload, size_t len, uint64_t mask, ksq_value *aOut)
 {
     const ksq_schema *schema = dec->schema;
@@ -69,27 +109,34 @@ int ksq_decode(ksq_decoder *dec, const void *payload, size_t len, uint64_t mask,
         rc = ksq_json_decode(&dec->json, schema, payload, len, mask, aOut, dec->zErr,
                              sizeof dec->zErr);
     }
-    if (rc != SQLITE_OK) return rc;
+    if (rc != SQLITE_OK) {
+        message_clean(dec->zErr);
+        return rc;
+    }
     int ts = schema->ts_col;
     if (ts >= 0 && (mask >> (ts < 63 ? ts : 63) & 1) && aOut[ts].type == SQLITE_NULL) {
         snprintf(dec->zErr, sizeof dec->zErr, "event time column %s is missing",
                  schema->cols[ts].name);
+        message_clean(dec->zErr); /* an inferred name may come from a CSV header */
         return SQLITE_MISMATCH;
     }
     return SQLITE_OK;
 }
 
-/* Print at most 40 bytes of a bad value, for error messages. */
+/* Print at most 40 bytes of a bad value, for error messages (cut before a
+** UTF-8 continuation byte, so a character is not split). */
 static void excerpt(char *out, size_t nOut, const char *z, int n)
 {
     int m = n > 40 ? 40 : n;
+    while (m < n && m > 0 && ((unsigned char)z[m] & 0xC0) == 0x80) m--;
     snprintf(out, nOut, "\"%.*s%s\"", m, z, n > 40 ? "..." : "");
     for (char *p = out; *p; p++) {
         if ((unsigned char)*p < 0x20) *p = '?';
     }
 }
 
-/* Parse z[0..n) as a whole integer (surrounding blanks allowed). */
+/* Parse z[0..n) as a whole integer (surrounding blanks allowed). Every
+** byte must belong to the number: "12\0abc" is not 12. */
 static int parse_int(const char *z, int n, sqlite3_int64 *pv)
 {
     char buf[32];
@@ -101,13 +148,17 @@ static int parse_int(const char *z, int n, sqlite3_int64 *pv)
     char *end;
     errno = 0;
     long long v = strtoll(buf, &end, 10);
-    if (*end == 0 && errno == 0) {
+    if (end == buf + n && errno == 0) {
         *pv = v;
         return 0;
     }
-    /* "12.0" and "1e3" are integers too when they are integral. */
+    /* "12.0" and "1e3" are integers too when they are integral (decimal
+    ** only: strtod would also read hex, "inf" and "nan"). */
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)buf[i]) && !strchr("+-.eE", buf[i])) return -1;
+    }
     double d = strtod(buf, &end);
-    if (*end == 0 && isfinite(d) && d == floor(d) && fabs(d) < 9.2e18) {
+    if (end == buf + n && isfinite(d) && d == floor(d) && fabs(d) < 9.2e18) {
         *pv = (sqlite3_int64)d;
         return 0;
     }

@@ -18,16 +18,17 @@
 #include <string.h>
 
 struct ksq_json_state {
-    json_t *root; /* the last parsed document, released on the next decode */
-    int ncol;     /* number of entries in aBuf */
-    char **aBuf;  /* per-column scratch text (numbers as text, JSON dumps) */
-    size_t *aCap; /* capacity of each aBuf entry */
+    json_t *root;         /* the last parsed document, released on the next decode */
+    ksq_json_arena arena; /* where root's memory comes from (json_alloc.c) */
+    int ncol;             /* number of entries in aBuf */
+    char **aBuf;          /* per-column scratch text (numbers as text, JSON dumps) */
+    size_t *aCap;         /* capacity of each aBuf entry */
 };
 
 void ksq_json_state_free(ksq_json_state *st)
 {
     if (!st) return;
-    if (st->root) json_decref(st->root);
+    ksq_json_arena_free(&st->arena); /* root and all its nodes */
     for (int i = 0; i < st->ncol; i++) sqlite3_free(st->aBuf[i]);
     sqlite3_free(st->aBuf);
     sqlite3_free(st->aCap);
@@ -205,12 +206,14 @@ int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const vo
     int rc = state_get(ppState, schema->ncol);
     if (rc) return rc;
     ksq_json_state *st = *ppState;
-    if (st->root) {
-        json_decref(st->root);
-        st->root = NULL;
-    }
+    /* The document's memory comes from the state's arena: rewinding it
+    ** releases the previous document whole, without walking it. */
     json_error_t jerr;
+    st->root = NULL;
+    ksq_json_arena_rewind(&st->arena);
+    ksq_json_arena_begin(&st->arena);
     st->root = json_loadb(payload, len, 0, &jerr);
+    ksq_json_arena_end();
     if (!st->root) {
         snprintf(zErr, nErr, "not JSON: %s at line %d column %d", jerr.text, jerr.line,
                  jerr.column);

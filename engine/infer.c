@@ -81,10 +81,13 @@ static void observe_json(infer_state *st, json_t *obj, const char *prefixName,
         char *path = prefixPath ? sqlite3_mprintf("%s.%s", prefixPath, key) : NULL;
         if (!name || (prefixPath && !path)) {
             st->oom = 1;
+        } else if (strchr(key, '.')) {
+            /* A key with a dot cannot be a path segment: it is skipped, and
+            ** so is everything nested under it ("a.b": {"c": 1} is not at
+            ** path a.b.c). */
         } else if (json_is_object(v) && depth < MAX_DEPTH) {
             observe_json(st, v, name, path ? path : name, depth + 1);
         } else {
-            /* Keys that cannot be a path (they hold a dot) are skipped. */
             ksq_type t = 0;
             switch (json_typeof(v)) {
             case JSON_STRING: t = text_type(json_string_value(v), json_string_length(v)); break;
@@ -95,7 +98,7 @@ static void observe_json(infer_state *st, json_t *obj, const char *prefixName,
             case JSON_NULL: t = 0; break;
             default: t = KSQ_JSON; break;
             }
-            if (!strchr(key, '.')) observe(st, name, path, t);
+            observe(st, name, path, t);
         }
         sqlite3_free(name);
         sqlite3_free(path);
@@ -104,7 +107,8 @@ static void observe_json(infer_state *st, json_t *obj, const char *prefixName,
 
 /* Collects the fields of one CSV record. */
 typedef struct csv_fields {
-    char **az; /* field texts (NULL for NULL fields) */
+    char **az; /* field texts, NUL-terminated (NULL for NULL fields) */
+    int *an;   /* their lengths: a field may hold NUL bytes */
     int n;     /* number of fields */
     int oom;
 } csv_fields;
@@ -113,13 +117,24 @@ static void collect_field(void *arg, const char *z, size_t n, int isNull)
 {
     csv_fields *f = arg;
     char **az = sqlite3_realloc64(f->az, sizeof(char *) * (size_t)(f->n + 1));
-    if (!az) {
+    if (az) f->az = az;
+    int *an = az ? sqlite3_realloc64(f->an, sizeof(int) * (size_t)(f->n + 1)) : NULL;
+    if (!an) {
         f->oom = 1;
         return;
     }
-    f->az = az;
-    az[f->n] = isNull ? NULL : sqlite3_mprintf("%.*s", (int)n, z);
-    if (!isNull && !az[f->n]) f->oom = 1;
+    f->an = an;
+    az[f->n] = NULL;
+    an[f->n] = (int)n;
+    if (!isNull) {
+        az[f->n] = sqlite3_malloc64(n + 1);
+        if (!az[f->n]) {
+            f->oom = 1;
+        } else {
+            memcpy(az[f->n], z, n);
+            az[f->n][n] = 0;
+        }
+    }
     f->n++;
 }
 
@@ -127,16 +142,18 @@ static void fields_clear(csv_fields *f)
 {
     for (int i = 0; i < f->n; i++) sqlite3_free(f->az[i]);
     sqlite3_free(f->az);
+    sqlite3_free(f->an);
     memset(f, 0, sizeof *f);
 }
 
-static ksq_type field_type(const char *z)
+/* The type a CSV field z[0..n) suggests, judged as the decoder will read
+** it (all n bytes), or 0 for NULL. */
+static ksq_type field_type(const char *z, int n)
 {
     ksq_value v;
     char e[8];
     if (!z) return 0;
-    size_t n = strlen(z);
-    if (ksq_convert_text(KSQ_INTEGER, z, (int)n, &v, e, sizeof e) == 0 && !strchr(z, '.'))
+    if (ksq_convert_text(KSQ_INTEGER, z, n, &v, e, sizeof e) == 0 && !memchr(z, '.', (size_t)n))
         return KSQ_INTEGER;
     if (ksq_convert_text(KSQ_REAL, z, (int)n, &v, e, sizeof e) == 0) return KSQ_REAL;
     return text_type(z, n);
@@ -147,7 +164,7 @@ static int is_header(const csv_fields *f)
 {
     for (int i = 0; i < f->n; i++) {
         if (!f->az[i] || !f->az[i][0]) return 0;
-        ksq_type t = field_type(f->az[i]);
+        ksq_type t = field_type(f->az[i], f->an[i]);
         if (t == KSQ_INTEGER || t == KSQ_REAL || t == KSQ_TIMESTAMP) return 0;
         for (int j = 0; j < i; j++) {
             if (strcasecmp(f->az[i], f->az[j]) == 0) return 0;
@@ -192,7 +209,7 @@ int ksq_schema_infer(ksq_schema *schema, ksq_format format, char delim, int nSam
                         st.oom = 1;
                         break;
                     }
-                    observe(&st, name, NULL, field_type(f.az[i]));
+                    observe(&st, name, NULL, field_type(f.az[i], f.an[i]));
                     sqlite3_free(name);
                 }
                 nParsed++;

@@ -24,7 +24,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
+
+#include "ksq_sqlite.h" /* <sqlite3.h>; in the library, calls go to the host's SQLite */
 
 typedef struct ksqlite ksqlite;
 
@@ -195,6 +196,17 @@ const char *ksq_decoder_error(const ksq_decoder *dec);
 ** tests). Returns 0 on success, -1 with a message in zErr on mismatch. */
 int ksq_convert_text(ksq_type type, const char *z, int n, ksq_value *pOut, char *zErr, size_t nErr);
 
+/* json_alloc.c: jansson's allocations come from a's chunks between begin and
+** end on this thread (frees inside it cost nothing); rewind before reusing
+** it frees everything the documents allocated there. */
+typedef struct ksq_json_arena {
+    struct ksq_json_chunk *pHead; /* chunks, newest first */
+} ksq_json_arena;
+void ksq_json_arena_begin(ksq_json_arena *a);
+void ksq_json_arena_rewind(ksq_json_arena *a);
+void ksq_json_arena_end(void);
+void ksq_json_arena_free(ksq_json_arena *a);
+
 /* decode_json.c / decode_csv.c: per-format backends used by decode.c. */
 typedef struct ksq_json_state ksq_json_state;
 int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const void *payload,
@@ -329,11 +341,28 @@ struct ksqlite {
     int nViewsCreated;                  /* CREATE MATERIALIZED VIEW statements run */
     int nPush;                          /* push queries started (names their transient views) */
     struct ksq_metrics_server *metrics; /* the HTTP metrics endpoint, or NULL (metrics_http.c) */
+    int errCode;                        /* result of the last API call (ksqlite_errmsg()) */
+    char *zErrMsg;                      /* its message, or NULL for sqlite3_errstr(errCode) */
+    int nDepth;                         /* API calls running on k: > 0 inside their callbacks */
     struct ksq_scan_progress {          /* pull queries' scans, for ksqlite_get_status() */
         int nActive;                    /* scans open */
         int64_t nRead, nTotal;          /* messages read, and in their ranges */
         int64_t startMs;                /* monotonic time the first of them started */
     } scan;
 };
+
+/* For extension.c, which ties an engine to the connection it is loaded
+** into. Errors go to *pzErr as well as to ksqlite_errmsg().
+**
+** ksqlite_run() and ksqlite_run_to_end(), also giving the events processed. */
+int ksq_engine_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+int ksq_engine_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr);
+/* The connection is closing: finalize every statement and stop the Kafka
+** consumers (the views stay in the database), running no SQL. */
+void ksq_engine_suspend(ksqlite *k);
+/* The close did not happen: load the views again. */
+int ksq_engine_resume(ksqlite *k, char **pzErr);
+/* The connection is gone: free k, running no SQL. */
+void ksq_engine_destroy(ksqlite *k);
 
 #endif /* KSQ_INT_H */

@@ -23,11 +23,11 @@
 #include <strings.h>
 
 typedef struct ksq_metric {
-    const char *zName;  /* metric name */
-    const char *zType;  /* counter, gauge or summary */
-    const char *zHelp;  /* one line */
+    const char *zName;                               /* metric name */
+    const char *zType;                               /* counter, gauge or summary */
+    const char *zHelp;                               /* one line */
     const char *zStream, *zView, *zSink, *zQuantile; /* labels, NULL if none */
-    int partition;      /* label, -1 if none */
+    int partition;                                   /* label, -1 if none */
     double value;
 } ksq_metric;
 
@@ -168,8 +168,8 @@ static void collect_streams(ksqlite *k, metric_list *l, int64_t now)
                 int64_t base = c >= 0 ? c : p->position;
                 if (base >= 0)
                     add(l, "ksqlite_stream_partition_lag", "gauge",
-                        "messages between the views' committed offset and the high-water mark",
-                        S, NULL, NULL, p->id, NULL, (double)(p->hwm > base ? p->hwm - base : 0));
+                        "messages between the views' committed offset and the high-water mark", S,
+                        NULL, NULL, p->id, NULL, (double)(p->hwm > base ? p->hwm - base : 0));
             }
             if (c >= 0)
                 add(l, "ksqlite_stream_partition_committed_offset", "gauge",
@@ -186,8 +186,8 @@ static void collect_streams(ksqlite *k, metric_list *l, int64_t now)
                 S, NULL, NULL, p->id, NULL, (double)p->nDead);
             if (t != KSQ_NO_TIME)
                 add(l, "ksqlite_stream_partition_event_time_ms", "gauge",
-                    "the largest event time seen in the partition (epoch ms)", S, NULL, NULL,
-                    p->id, NULL, (double)t);
+                    "the largest event time seen in the partition (epoch ms)", S, NULL, NULL, p->id,
+                    NULL, (double)t);
             nEvents += p->nEvents;
             nBytes += p->nBytes;
         }
@@ -204,8 +204,8 @@ static void collect_streams(ksqlite *k, metric_list *l, int64_t now)
             src->rateEvents = nEvents;
             src->rateBytes = nBytes;
         }
-        add(l, "ksqlite_stream_events_per_second", "gauge", "messages consumed per second", S,
-            NULL, NULL, -1, NULL, src->eventsPerSec);
+        add(l, "ksqlite_stream_events_per_second", "gauge", "messages consumed per second", S, NULL,
+            NULL, -1, NULL, src->eventsPerSec);
         add(l, "ksqlite_stream_bytes_per_second", "gauge", "payload bytes consumed per second", S,
             NULL, NULL, -1, NULL, src->bytesPerSec);
         add(l, "ksqlite_stream_stalled", "gauge",
@@ -227,8 +227,8 @@ static void collect_views(ksqlite *k, metric_list *l, int64_t now)
         if (v->transient) continue;
         const char *V = v->zName, *S = v->zStream;
         ksq_source *src = ksq_runtime_source(k, S);
-        add(l, "ksqlite_view_up", "gauge", "1 while the view runs, 0 when an error stopped it",
-            S, V, NULL, -1, NULL, !v->failed);
+        add(l, "ksqlite_view_up", "gauge", "1 while the view runs, 0 when an error stopped it", S,
+            V, NULL, -1, NULL, !v->failed);
         add(l, "ksqlite_view_stalled", "gauge",
             "1 when the view's stream has had no message for its stall_timeout", S, V, NULL, -1,
             NULL, src && ksq_source_stalled(src, now));
@@ -250,16 +250,16 @@ static void collect_views(ksqlite *k, metric_list *l, int64_t now)
         if (v->wm.wm != KSQ_NO_TIME)
             add(l, "ksqlite_view_watermark_ms", "gauge", "the view's watermark (epoch ms)", S, V,
                 NULL, -1, NULL, (double)v->wm.wm);
-        add(l, "ksqlite_view_events_per_second", "gauge", "events the view takes per second", S,
-            V, NULL, -1, NULL, v->rate);
+        add(l, "ksqlite_view_events_per_second", "gauge", "events the view takes per second", S, V,
+            NULL, -1, NULL, v->rate);
         if (v->plan.kind == KSQ_VIEW_AGGREGATE) {
             char *z = sqlite3_mprintf("SELECT count(*) FROM main.\"ksq_s_%w\"", V);
             int64_t n = z ? query_int(k, z, NULL) : -1;
             sqlite3_free(z);
             if (n >= 0)
                 add(l, "ksqlite_view_open_windows", "gauge",
-                    "partial states kept: one per group and open window (or pane)", S, V, NULL,
-                    -1, NULL, (double)n);
+                    "partial states kept: one per group and open window (or pane)", S, V, NULL, -1,
+                    NULL, (double)n);
             z = sqlite3_mprintf("SELECT sum(pgsize) FROM dbstat('main', 1) WHERE name LIKE "
                                 "'ksq\\_s\\_%q%%' ESCAPE '\\' OR name LIKE 'ksq\\_d\\_%q%%' "
                                 "ESCAPE '\\'",
@@ -268,8 +268,8 @@ static void collect_views(ksqlite *k, metric_list *l, int64_t now)
             sqlite3_free(z);
             if (n >= 0)
                 add(l, "ksqlite_view_state_bytes", "gauge",
-                    "bytes of the view's state tables and indexes in the database", S, V, NULL,
-                    -1, NULL, (double)n);
+                    "bytes of the view's state tables and indexes in the database", S, V, NULL, -1,
+                    NULL, (double)n);
         }
         double p50 = commit_quantile(v, 0.5), p99 = commit_quantile(v, 0.99);
         if (!isnan(p50)) {
@@ -420,7 +420,17 @@ typedef struct metrics_vtab {
     ksqlite *k;        /* the engine */
 } metrics_vtab;
 
-enum { MC_METRIC, MC_TYPE, MC_HELP, MC_STREAM, MC_VIEW, MC_SINK, MC_PARTITION, MC_QUANTILE, MC_VALUE };
+enum {
+    MC_METRIC,
+    MC_TYPE,
+    MC_HELP,
+    MC_STREAM,
+    MC_VIEW,
+    MC_SINK,
+    MC_PARTITION,
+    MC_QUANTILE,
+    MC_VALUE
+};
 
 static int metrics_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                            sqlite3_vtab **ppVtab, char **pzErr)

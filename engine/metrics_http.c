@@ -111,7 +111,8 @@ static int parse_addr(const char *zAddr, struct sockaddr_in *sa, char **pzErr)
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     sa->sin_port = htons((uint16_t)port);
-    if (!zPort[0] || *end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+    if (!zPort[0] || *end || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
         *pzErr = sqlite3_mprintf("--metrics %s: expected HOST:PORT with an IPv4 address, e.g. "
                                  "127.0.0.1:9464 (0.0.0.0 to listen on every interface)",
                                  zAddr);

@@ -1,8 +1,11 @@
 /*
 ** runtime.c — the loop that keeps continuous views up to date.
 **
-**   ksqlite_run(k, 1000);              // process for up to one second
-**   ksqlite_run_to_end(k, drain, &e);  // read every source to its end, then stop
+**   ksq_runtime_run(k, 1000, &n, &e);        // process for up to one second
+**   ksq_runtime_run_to_end(k, drain, &n, &e); // read every source to its end, then stop
+**
+** (ksqlite.c wraps these as ksqlite_run(), ksqlite_run_to_end() and
+** ksqlite_serve(), the public API.)
 **
 ** Each round polls every stream that has views for one batch, and processes
 ** it in one SQLite transaction: the stream's dead letters, then each view's
@@ -430,6 +433,9 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
         if (rc) break;
         rc = ksq_source_poll(src, rt->maxBatch, per, pzErr);
         if (rc) break;
+        /* While this batch's SQL runs, the next one is taken and decoded on
+        ** the other cores. */
+        if (src->batch.nEv > 0) ksq_source_prefetch(src, rt->maxBatch);
         *pnEvents += src->batch.nEv;
         if (src->batch.nEv > 0 || watermark_moved(k, src))
             rc = process_batch(k, src, BATCH_NORMAL, pzErr);
@@ -457,46 +463,48 @@ static int flush(ksqlite *k, int mode, char **pzErr)
     return rc;
 }
 
-/* ------------------------------------------------------------------ the public run API */
+/* ------------------------------------------------------------------ running (ksqlite.c: the API)
+ */
 
-int ksqlite_run(ksqlite *k, int timeoutMs)
+/* Can views run now: some view is running and no transaction is open? */
+static int can_run(ksqlite *k)
 {
-    char *zErr = NULL;
+    return ksqlite_view_count(k) > 0 && sqlite3_get_autocommit(k->db);
+}
+
+int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
     int64_t end = ksq_monotonic_ms() + timeoutMs;
     int rc = SQLITE_OK;
-    if (!k->rt) return SQLITE_OK;
-    k->rt->stop = 0;
+    *pnEvents = 0;
+    if (!rt) return SQLITE_OK;
+    /* A stop requested before the call is honoured too: it is not reset. */
     do {
-        int n;
+        if (rt->stop) break;
         int64_t left = end - ksq_monotonic_ms();
-        rc = ksq_runtime_step(k, left < 0 ? 0 : (int)(left < 200 ? left : 200), &n, &zErr);
-        if (rc) {
-            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : sqlite3_errstr(rc));
-            sqlite3_free(zErr);
-            return rc;
+        int slice = left < 0 ? 0 : (int)(left < 200 ? left : 200);
+        if (!can_run(k)) {
+            /* Nothing can arrive: wait as a poll that sees no events. */
+            if (slice > 0) ksq_sleep_ms(slice < 50 ? slice : 50);
+            continue;
         }
-    } while (!k->rt->stop && ksq_monotonic_ms() < end);
-    if (k->rt->stop) {
+        int n;
+        rc = ksq_runtime_step(k, slice, &n, pzErr);
+        *pnEvents += n;
+    } while (!rc && ksq_monotonic_ms() < end);
+    if (!rc && rt->stop) {
         /* A graceful stop: what can close, closes, before the caller exits. */
-        rc = flush(k, BATCH_FLUSH, &zErr);
-        if (rc) {
-            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : sqlite3_errstr(rc));
-            sqlite3_free(zErr);
-        }
+        if (sqlite3_get_autocommit(k->db)) rc = flush(k, BATCH_FLUSH, pzErr);
+        rt->stop = 0; /* honoured */
     }
     return rc;
 }
 
-void ksqlite_stop(ksqlite *k)
-{
-    if (k->rt) k->rt->stop = 1;
-}
-
-int ksqlite_serve(ksqlite *k, char **pzErr)
+int ksq_runtime_serve(ksqlite *k, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
     int rc = SQLITE_OK;
-    if (pzErr) *pzErr = NULL;
     while (rt && !rt->stop && !rc) {
         int n;
         char *zErr = NULL;
@@ -506,7 +514,7 @@ int ksqlite_serve(ksqlite *k, char **pzErr)
             ksq_log(KSQ_LOG_WARN, "%s; retrying", zErr ? zErr : sqlite3_errstr(rc));
             rc = SQLITE_OK;
         }
-        if (rc && pzErr) {
+        if (rc) {
             *pzErr = zErr;
             zErr = NULL;
         }
@@ -514,14 +522,8 @@ int ksqlite_serve(ksqlite *k, char **pzErr)
         if (!rc && ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
     }
     if (!rc && rt) {
-        char *zErr = NULL;
-        rc = flush(k, BATCH_FLUSH, &zErr);
-        if (rc && pzErr) {
-            *pzErr = zErr;
-            zErr = NULL;
-        }
-        sqlite3_free(zErr);
-        rt->stop = 0; /* consumed: a later call runs again */
+        rc = flush(k, BATCH_FLUSH, pzErr);
+        rt->stop = 0; /* honoured: a later call runs again */
     }
     return rc;
 }
@@ -555,18 +557,6 @@ void ksq_runtime_status(ksqlite *k, int64_t *pRead, int64_t *pLag, double *pRate
     *pLag = any && known ? lag : -1;
     *pRate = rate;
     *pWm = wm;
-}
-
-int ksqlite_views_created(ksqlite *k)
-{
-    return k->nViewsCreated;
-}
-
-int ksqlite_view_count(ksqlite *k)
-{
-    int n = 0;
-    for (int i = 0; k->rt && i < k->rt->nView; i++) n += !k->rt->aView[i]->failed;
-    return n;
 }
 
 /* The end of a bounded run for one stream: partitions and their offsets. */
@@ -623,12 +613,13 @@ static int run_end_init(ksqlite *k, const char *zStream, run_end *e, char **pzEr
     return rc;
 }
 
-int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
+int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
     int rc = SQLITE_OK, n;
+    *pnEvents = 0;
     if (!rt || ksqlite_view_count(k) == 0) return SQLITE_OK;
-    rt->stop = 0;
+    /* A stop requested before the call is honoured too: it is not reset. */
     run_end aEnd[256];
     int nEnd = 0;
     for (int i = 0; i < rt->nView && nEnd < 256 && !rc; i++) {
@@ -636,14 +627,16 @@ int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
         int seen = 0;
         for (int s = 0; s < nEnd; s++) seen |= strcasecmp(aEnd[s].zStream, v->zStream) == 0;
         if (v->failed || seen) continue;
-        rc = run_end_init(k, v->zStream, &aEnd[nEnd++], pzErr);
+        rc = run_end_init(k, v->zStream, &aEnd[nEnd], pzErr);
+        nEnd++; /* freed below even when it failed half way */
     }
     int64_t lastProgress = ksq_monotonic_ms();
-    for (;;) {
+    while (!rc) {
         int done = 1;
         for (int s = 0; s < nEnd; s++) done &= caught_up(k, &aEnd[s]);
-        if (rc || rt->stop || done) break;
+        if (rt->stop || done) break;
         rc = ksq_runtime_step(k, 200, &n, pzErr);
+        *pnEvents += n;
         if (n > 0) lastProgress = ksq_monotonic_ms();
         if (!rc && ksq_monotonic_ms() - lastProgress > KSQ_STALL_TIMEOUT_MS) {
             *pzErr = sqlite3_mprintf("no progress reading the streams for %d s",
@@ -652,6 +645,7 @@ int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr)
         }
     }
     if (!rc) rc = flush(k, drain && !rt->stop ? BATCH_DRAIN : BATCH_FLUSH, pzErr);
+    if (!rc) rt->stop = 0; /* honoured */
     for (int s = 0; s < nEnd; s++) {
         sqlite3_free(aEnd[s].zStream);
         sqlite3_free(aEnd[s].aId);

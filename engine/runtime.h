@@ -43,6 +43,7 @@ typedef struct ksq_arena {
     size_t nUsed;           /* bytes used in the newest chunk */
 } ksq_arena;
 
+struct ksq_source;
 typedef struct ksq_batch {
     ksq_event *aEv; /* events, in consumption order */
     int nEv, nAlloc;
@@ -51,6 +52,12 @@ typedef struct ksq_batch {
     struct rd_kafka_message_s **aMsg; /* messages held until the batch is reset */
     int nMsg;
     int *aData; /* indexes in aMsg of the data messages, one per event */
+    /* its decode (source.c), possibly running on the workers */
+    struct ksq_source *src;  /* the source decoding it */
+    int64_t nowWall;         /* wall clock at the start (max_future) */
+    int nChunk;              /* chunks of the decode */
+    int decoding;            /* started and not finished */
+    int aRc[KSQ_MAX_SLICES]; /* each thread's error, 0 if none */
 } ksq_batch;
 
 /* ------------------------------------------------------------------ sources */
@@ -74,13 +81,14 @@ typedef struct ksq_source {
     ksq_decoder *aDec[KSQ_MAX_SLICES]; /* a decoder per decoding slice */
     struct ksq_workers *workers;       /* the runtime's decoding threads (not owned) */
     int nPart;
-    ksq_source_part *aPart;           /* partitions, ascending ids */
-    ksq_batch batch;                  /* the last polled batch */
-    int64_t nDead;                    /* dead letters seen (this run) */
-    int64_t nEvents, nBytes;          /* messages and payload bytes consumed (this run) */
-    int64_t lastKickMs;               /* monotonic time of the last fetcher kick */
-    int64_t rateAtMs;                 /* metrics: when the rates were last sampled */
-    int64_t rateEvents, rateBytes;    /* the counts then */
+    ksq_source_part *aPart;        /* partitions, ascending ids */
+    ksq_batch batch;               /* the last polled batch */
+    ksq_batch next;                /* the next one, taken and decoding while batch is processed */
+    int64_t nDead;                 /* dead letters seen (this run) */
+    int64_t nEvents, nBytes;       /* messages and payload bytes consumed (this run) */
+    int64_t lastKickMs;            /* monotonic time of the last fetcher kick */
+    int64_t rateAtMs;              /* metrics: when the rates were last sampled */
+    int64_t rateEvents, rateBytes; /* the counts then */
     double eventsPerSec, bytesPerSec; /* the rates since the sample before */
 } ksq_source;
 
@@ -88,17 +96,27 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
                     const int32_t *aPart, const int64_t *aStart, int nPart, ksq_source **ppSrc,
                     char **pzErr);
 
-/* workers.c: threads that run slices of a job together; the caller runs
-** slice 0 and the call returns when every slice is done. */
+/* workers.c: threads that share the chunks of one job with the caller. */
 typedef struct ksq_workers ksq_workers;
 ksq_workers *ksq_workers_new(int nHelpers);
+/* Threads that may run chunks: the caller and the helpers. */
 int ksq_workers_count(const ksq_workers *w);
-void ksq_workers_run(ksq_workers *w, void (*xSlice)(void *pArg, int iSlice, int nSlice),
-                     void *pArg);
+/* Start a job of nChunk chunks, xChunk(pArg, chunk, thread) each (thread 0
+** is the caller); the helpers begin at once. Joins the previous job first. */
+void ksq_workers_start(ksq_workers *w, void (*xChunk)(void *pArg, int iChunk, int iThread),
+                       void *pArg, int nChunk);
+/* Run what is left of the job on the caller, then wait until it is done. */
+void ksq_workers_join(ksq_workers *w);
+/* Is a job started and not yet joined? */
+int ksq_workers_busy(const ksq_workers *w);
 void ksq_workers_free(ksq_workers *w);
 /* Poll up to maxEvents messages, waiting at most timeoutMs for the first;
 ** decodes them into src->batch (reset first). */
 int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr);
+/* Take the next batch now, if messages are waiting, and start decoding it on
+** the workers while the caller processes the current one; the next
+** ksq_source_poll() returns it. */
+void ksq_source_prefetch(ksq_source *src, int maxEvents);
 /* Is partition i idle: caught up and silent for the stream's idle_timeout? */
 int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
 /* Has the source more to read right now (a partition below its high-water
@@ -252,6 +270,13 @@ int ksq_runtime_add_view(ksqlite *k, ksq_view *v);
 void ksq_runtime_remove_view(ksqlite *k, const char *zName);
 /* One round: poll each source once and process its batch. */
 int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+/* The loops behind ksqlite_run(), ksqlite_serve() and ksqlite_run_to_end()
+** (ksqlite.c adds the API's rules; see ksqlite.h): *pnEvents counts the
+** events processed. A pending ksqlite_stop() (rt->stop) is honoured, then
+** reset. Errors go to *pzErr (never NULL). */
+int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
+int ksq_runtime_serve(ksqlite *k, char **pzErr);
+int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr);
 /* Make view v (not yet added) start at the current high-water marks of its
 ** stream: it sees only what arrives from now on (push queries). */
 int ksq_runtime_start_at_end(ksqlite *k, ksq_view *v, char **pzErr);

@@ -115,6 +115,8 @@ int ksq_source_part_index(const ksq_source *src, int32_t id)
     return -1;
 }
 
+static int decode_finish(ksq_source *src, ksq_batch *b);
+
 int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
                     const int32_t *aKnown, const int64_t *aStart, int nKnown, ksq_source **ppSrc,
                     char **pzErr)
@@ -179,6 +181,8 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
 void ksq_source_close(ksq_source *src)
 {
     if (!src) return;
+    if (src->next.decoding) decode_finish(src, &src->next);
+    batch_free(&src->next);
     batch_free(&src->batch);
     if (src->queue) rd_kafka_queue_destroy(src->queue);
     if (src->rk) {
@@ -230,10 +234,9 @@ static void dead(ksq_arena *arena, ksq_event *ev, const char *zStage, const char
 }
 
 /* Decode one message into event number iEv, with a slice's decoder and arena. */
-static int decode_message(ksq_source *src, const rd_kafka_message_t *m, int iEv, ksq_decoder *dec,
-                          ksq_arena *arena, int64_t nowWall)
+static int decode_message(ksq_source *src, ksq_batch *b, const rd_kafka_message_t *m, int iEv,
+                          ksq_decoder *dec, ksq_arena *arena, int64_t nowWall)
 {
-    ksq_batch *b = &src->batch;
     ksq_event *ev = &b->aEv[iEv];
     const ksq_stream_def *def = &src->def;
     const ksq_schema *schema = &def->schema;
@@ -300,38 +303,32 @@ static void kick_if_starving(ksq_source *src)
     }
 }
 
-/* Arguments of a parallel decode: each slice decodes a share of aData. */
-typedef struct decode_job {
-    ksq_source *src;
-    int64_t nowWall;
-    int rc[KSQ_MAX_SLICES]; /* result per slice */
-} decode_job;
-
-static void decode_slice(void *pArg, int iSlice, int nSlice)
+/* Chunk iChunk of batch b's decode, on thread iThread (its decoder and
+** arena). */
+static void decode_chunk(void *pArg, int iChunk, int iThread)
 {
-    decode_job *job = pArg;
-    ksq_source *src = job->src;
-    ksq_batch *b = &src->batch;
+    ksq_batch *b = pArg;
+    ksq_source *src = b->src;
     int n = b->nEv;
-    int from = (int)((int64_t)n * iSlice / nSlice), to = (int)((int64_t)n * (iSlice + 1) / nSlice);
+    int from = (int)((int64_t)n * iChunk / b->nChunk);
+    int to = (int)((int64_t)n * (iChunk + 1) / b->nChunk);
     int rc = SQLITE_OK;
     for (int j = from; j < to && !rc; j++) {
-        rc = decode_message(src, b->aMsg[b->aData[j]], j, src->aDec[iSlice], &b->aArena[iSlice],
-                            job->nowWall);
+        rc = decode_message(src, b, b->aMsg[b->aData[j]], j, src->aDec[iThread],
+                            &b->aArena[iThread], b->nowWall);
     }
-    job->rc[iSlice] = rc;
+    if (rc) b->aRc[iThread] = rc;
 }
 
-int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
+/* Take up to maxEvents messages into b (reset first), waiting at most
+** timeoutMs for the first: data messages become events (decoded later);
+** the rest update the partitions' state. */
+static void take_messages(ksq_source *src, ksq_batch *b, int maxEvents, int timeoutMs)
 {
-    ksq_batch *b = &src->batch;
     ksq_batch_reset(b);
-    int rc = batch_reserve(b, maxEvents, src->def.schema.ncol);
-    if (rc) return rc;
     int64_t nowMono = ksq_monotonic_ms();
     int64_t deadline = nowMono + timeoutMs;
     int wait = timeoutMs < 5 ? timeoutMs : 5;
-    /* Take messages: data messages become events; the rest update state. */
     while (b->nEv < maxEvents) {
         ssize_t n = rd_kafka_consume_batch_queue(src->queue, wait, b->aMsg + b->nMsg,
                                                  (size_t)(maxEvents - b->nMsg));
@@ -372,25 +369,6 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
         wait = 0;
         if (b->nEv > 0 && n < 64) break;
     }
-    /* Decode on every core; small batches are not worth the hand-over. */
-    decode_job job;
-    memset(&job, 0, sizeof job);
-    job.src = src;
-    job.nowWall = ksq_now_ms();
-    if (b->nEv >= 512 && src->workers) {
-        ksq_workers_run(src->workers, decode_slice, &job);
-    } else if (b->nEv > 0) {
-        decode_slice(&job, 0, 1);
-    }
-    for (int i = 0; i < KSQ_MAX_SLICES; i++) {
-        if (job.rc[i]) rc = job.rc[i];
-    }
-    for (int i = 0; i < b->nEv; i++) {
-        if (!b->aEv[i].zError) continue;
-        src->nDead++;
-        int pi = ksq_source_part_index(src, b->aEv[i].partition);
-        if (pi >= 0) src->aPart[pi].nDead++;
-    }
     /* Cached high-water marks: no request is made. */
     for (int i = 0; i < src->nPart; i++) {
         int64_t lo, hi;
@@ -402,6 +380,67 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
                 src->aPart[i].position = hi; /* empty partition */
         }
     }
-    (void)pzErr;
+}
+
+/* Start decoding b's events: on every core in chunks when it is worth it
+** (the helpers start now; the caller joins in ksq_workers_join()). */
+static void decode_start(ksq_source *src, ksq_batch *b)
+{
+    b->src = src;
+    b->nowWall = ksq_now_ms();
+    memset(b->aRc, 0, sizeof b->aRc);
+    b->nChunk = b->nEv >= 512 && src->workers ? 8 : 1;
+    b->decoding = b->nEv > 0;
+    if (b->decoding && b->nChunk > 1) ksq_workers_start(src->workers, decode_chunk, b, b->nChunk);
+}
+
+/* Finish decoding b (helping with what is left), count its dead letters. */
+static int decode_finish(ksq_source *src, ksq_batch *b)
+{
+    if (!b->decoding) return SQLITE_OK;
+    if (b->nChunk > 1) {
+        ksq_workers_join(src->workers);
+    } else {
+        decode_chunk(b, 0, 0);
+    }
+    b->decoding = 0;
+    int rc = SQLITE_OK;
+    for (int i = 0; i < KSQ_MAX_SLICES; i++) {
+        if (b->aRc[i]) rc = b->aRc[i];
+    }
+    for (int i = 0; i < b->nEv; i++) {
+        if (!b->aEv[i].zError) continue;
+        src->nDead++;
+        int pi = ksq_source_part_index(src, b->aEv[i].partition);
+        if (pi >= 0) src->aPart[pi].nDead++;
+    }
     return rc;
+}
+
+int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
+{
+    (void)pzErr;
+    int rc = batch_reserve(&src->batch, maxEvents, src->def.schema.ncol);
+    if (!rc) rc = batch_reserve(&src->next, maxEvents, src->def.schema.ncol);
+    if (rc) return rc;
+    if (src->next.decoding || src->next.nEv > 0) {
+        /* The batch prefetched while the last one was processed. */
+        rc = decode_finish(src, &src->next);
+        ksq_batch tmp = src->batch;
+        src->batch = src->next;
+        src->next = tmp;
+        ksq_batch_reset(&src->next);
+        return rc;
+    }
+    take_messages(src, &src->batch, maxEvents, timeoutMs);
+    decode_start(src, &src->batch);
+    return decode_finish(src, &src->batch);
+}
+
+void ksq_source_prefetch(ksq_source *src, int maxEvents)
+{
+    if (src->next.decoding || src->next.nEv > 0 || !src->workers) return;
+    if (batch_reserve(&src->next, maxEvents, src->def.schema.ncol)) return;
+    take_messages(src, &src->next, maxEvents, 0);
+    decode_start(src, &src->next);
 }

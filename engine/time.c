@@ -249,30 +249,66 @@ static int64_t unit_ms(const char *z, size_t n)
     return 0;
 }
 
+/* Read a decimal number ("12", "1.5", ".25") at *pp exactly, as
+** *pMant / *pScale with *pScale a power of ten: binary floating point
+** would make "1.1 hours" 3960000.0000000005 ms. Trailing zeros of the
+** fraction are dropped. Returns 0, or -1 when there is no number or it
+** has too many significant digits. */
+static int read_decimal(const char **pp, int64_t *pMant, int64_t *pScale)
+{
+    const char *p = *pp;
+    int64_t mant = 0, scale = 1;
+    int nDigit = 0, inFrac = 0, nZero = 0;
+    for (;; p++) {
+        if (*p == '.' && !inFrac) {
+            inFrac = 1;
+            continue;
+        }
+        if (!isdigit((unsigned char)*p)) break;
+        int d = *p - '0';
+        nDigit++;
+        if (inFrac && d == 0) {
+            nZero++; /* applied when a non-zero digit follows */
+            continue;
+        }
+        for (int k = 0; k < nZero + 1; k++) {
+            if (__builtin_mul_overflow(mant, 10, &mant)) return -1;
+            if (inFrac && __builtin_mul_overflow(scale, 10, &scale)) return -1;
+        }
+        nZero = 0;
+        if (__builtin_add_overflow(mant, d, &mant)) return -1;
+    }
+    if (nDigit == 0) return -1;
+    *pp = p;
+    *pMant = mant;
+    *pScale = scale;
+    return 0;
+}
+
 int ksq_duration_parse(const char *z, int64_t *pMs)
 {
-    double total = 0;
+    int64_t total = 0;
     int nTerm = 0;
     if (!z) return -1;
     const char *p = z;
     for (;;) {
         while (isspace((unsigned char)*p)) p++;
         if (!*p) break;
-        char *numEnd;
-        if (!isdigit((unsigned char)*p) && *p != '.') return -1;
-        double v = strtod(p, &numEnd);
-        if (numEnd == p || v < 0 || !isfinite(v)) return -1;
-        p = numEnd;
+        int64_t mant, scale, term;
+        if (read_decimal(&p, &mant, &scale)) return -1;
         while (isspace((unsigned char)*p)) p++;
         const char *u = p;
         while (isalpha((unsigned char)*p)) p++;
         int64_t ms = unit_ms(u, (size_t)(p - u));
         if (ms == 0) return -1;
-        total += v * (double)ms;
+        /* A term must be a whole number of milliseconds. */
+        if (__builtin_mul_overflow(mant, ms, &term) || term % scale != 0) return -1;
+        if (term / scale > 1000000000000000LL - total) return -1; /* at most 1e15 ms */
+        total += term / scale;
         nTerm++;
     }
-    if (nTerm == 0 || total < 1 || total > 1e15 || total != floor(total)) return -1;
-    *pMs = (int64_t)total;
+    if (nTerm == 0 || total < 1) return -1;
+    *pMs = total;
     return 0;
 }
 

@@ -312,12 +312,14 @@ int ksq_view_compile(ksqlite *k, const char *zName, const char *zSql, int flags,
     /* The batch table and the staging tables live in temp: per connection. */
     char *zCols = ksq_schema_text(&def.schema);
     const char *zTs = def.schema.ts_col >= 0 ? def.schema.cols[def.schema.ts_col].name : NULL;
+    char *zTsArg = zTs ? sqlite3_mprintf(", timestamp=%Q", zTs) : sqlite3_mprintf("");
     char *zBatch =
-        zCols ? sqlite3_mprintf(
-                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.\"ksq_b_%w\" USING ksq_batch(view=%Q, "
-                    "columns=%Q%s%Q)",
-                    zName, zName, zCols, zTs ? ", timestamp=" : "", zTs ? zTs : "")
-              : NULL;
+        zCols && zTsArg
+            ? sqlite3_mprintf("CREATE VIRTUAL TABLE IF NOT EXISTS temp.\"ksq_b_%w\" USING "
+                              "ksq_batch(view=%Q, columns=%Q%s)",
+                              zName, zName, zCols, zTsArg)
+            : NULL;
+    sqlite3_free(zTsArg);
     sqlite3_free(zCols);
     rc = zBatch ? sqlite3_exec(k->db, zBatch, 0, 0, pzErr) : SQLITE_NOMEM;
     sqlite3_free(zBatch);

@@ -1,35 +1,62 @@
 /*
-** workers.c — a small pool of threads that run slices of one job together.
+** workers.c — a small pool of threads that share the chunks of one job.
 **
-**   ksq_workers *w = ksq_workers_new(2);        // the caller plus 2 threads
-**   ksq_workers_run(w, decode_slice, batch);   // decode_slice(batch, 0..2), then return
+**   ksq_workers *w = ksq_workers_new(1);          // the caller plus 1 thread
+**   ksq_workers_start(w, decode_chunk, batch, 8);  // the helpers start on chunks
+**   ...                                            // the caller does other work
+**   ksq_workers_join(w);                           // the caller takes what is left,
+**                                                  // then waits for the last chunk
 **
-** The caller runs slice 0 itself; ksq_workers_run() returns when every slice
-** is done. Used to decode a batch's messages on every core while SQLite (not
-** thread-safe per connection) stays on the caller's thread.
+** Chunks are claimed one at a time, so whoever is free takes the next: the
+** caller helps as soon as it joins, and nothing waits on a slow thread's
+** share. xChunk gets the chunk's number and the number of the thread running
+** it (0 for the caller, 1.. for helpers), so per-thread scratch (decoders)
+** needs no locks. One job at a time: starting another joins the previous.
+** Used to decode batches on every core, the next batch while SQLite (which is
+** not thread-safe per connection) runs the current one on the caller.
 */
 #include "runtime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct ksq_workers {
-    int n;           /* helper threads (slices are n + 1) */
-    pthread_t *aTid; /* the helpers */
-    pthread_mutex_t mu;
+    int n;                            /* helper threads */
+    pthread_t *aTid;                  /* the helpers */
+    pthread_mutex_t mu;               /* guards everything but the counters */
     pthread_cond_t go;                /* a new job, or stop */
-    pthread_cond_t done;              /* the last slice finished */
+    pthread_cond_t done;              /* the job's last chunk finished */
     unsigned generation;              /* jobs started */
-    int pending;                      /* helpers still running the current job */
     int stop;                         /* helpers must exit */
-    void (*xSlice)(void *, int, int); /* the job: (arg, slice, nSlice) */
-    void *pArg;
+    int active;                       /* a job is started and not joined */
+    int nBusy;                        /* helpers inside the job's chunks */
+    void (*xChunk)(void *, int, int); /* the job: (arg, chunk, thread) */
+    void *pArg;                       /* its argument */
+    int nChunk;                       /* its chunks */
+    atomic_int next;                  /* the next chunk to claim */
+    atomic_int nDone;                 /* chunks finished */
 };
 
 typedef struct worker_arg {
     ksq_workers *w;
-    int slice;
+    int thread; /* 1..n */
 } worker_arg;
+
+/* Claim and run chunks of the current job until none is left. */
+static void run_chunks(ksq_workers *w, int thread)
+{
+    for (;;) {
+        int c = atomic_fetch_add(&w->next, 1);
+        if (c >= w->nChunk) return;
+        w->xChunk(w->pArg, c, thread);
+        if (atomic_fetch_add(&w->nDone, 1) + 1 == w->nChunk) {
+            pthread_mutex_lock(&w->mu);
+            pthread_cond_broadcast(&w->done);
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+}
 
 static void *worker_main(void *p)
 {
@@ -42,12 +69,11 @@ static void *worker_main(void *p)
         while (w->generation == seen && !w->stop) pthread_cond_wait(&w->go, &w->mu);
         if (w->stop) break;
         seen = w->generation;
-        void (*xSlice)(void *, int, int) = w->xSlice;
-        void *arg = w->pArg;
+        w->nBusy++;
         pthread_mutex_unlock(&w->mu);
-        xSlice(arg, a.slice, w->n + 1);
+        run_chunks(w, a.thread);
         pthread_mutex_lock(&w->mu);
-        if (--w->pending == 0) pthread_cond_signal(&w->done);
+        if (--w->nBusy == 0) pthread_cond_broadcast(&w->done);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -61,6 +87,8 @@ ksq_workers *ksq_workers_new(int nHelpers)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->go, NULL);
     pthread_cond_init(&w->done, NULL);
+    atomic_init(&w->next, 0);
+    atomic_init(&w->nDone, 0);
     w->aTid = sqlite3_malloc64(sizeof(pthread_t) * (size_t)(nHelpers > 0 ? nHelpers : 1));
     if (!w->aTid) {
         ksq_workers_free(w);
@@ -70,7 +98,7 @@ ksq_workers *ksq_workers_new(int nHelpers)
         worker_arg *a = sqlite3_malloc(sizeof *a);
         if (!a) break;
         a->w = w;
-        a->slice = i + 1;
+        a->thread = i + 1;
         if (pthread_create(&w->aTid[i], NULL, worker_main, a) != 0) {
             sqlite3_free(a);
             break;
@@ -85,28 +113,42 @@ int ksq_workers_count(const ksq_workers *w)
     return w ? w->n + 1 : 1;
 }
 
-void ksq_workers_run(ksq_workers *w, void (*xSlice)(void *, int, int), void *pArg)
+void ksq_workers_start(ksq_workers *w, void (*xChunk)(void *, int, int), void *pArg, int nChunk)
 {
-    if (!w || w->n == 0) {
-        xSlice(pArg, 0, 1);
-        return;
-    }
-    pthread_mutex_lock(&w->mu);
-    w->xSlice = xSlice;
+    ksq_workers_join(w);
+    w->xChunk = xChunk;
     w->pArg = pArg;
-    w->pending = w->n;
+    w->nChunk = nChunk;
+    atomic_store(&w->next, 0);
+    atomic_store(&w->nDone, 0);
+    w->active = 1;
+    if (w->n == 0) return; /* the caller does it all at join */
+    pthread_mutex_lock(&w->mu);
     w->generation++;
     pthread_cond_broadcast(&w->go);
     pthread_mutex_unlock(&w->mu);
-    xSlice(pArg, 0, w->n + 1);
+}
+
+void ksq_workers_join(ksq_workers *w)
+{
+    if (!w || !w->active) return;
+    run_chunks(w, 0);
+    /* Every chunk done, and no helper still looking at this job. */
     pthread_mutex_lock(&w->mu);
-    while (w->pending > 0) pthread_cond_wait(&w->done, &w->mu);
+    while (atomic_load(&w->nDone) < w->nChunk || w->nBusy > 0) pthread_cond_wait(&w->done, &w->mu);
     pthread_mutex_unlock(&w->mu);
+    w->active = 0;
+}
+
+int ksq_workers_busy(const ksq_workers *w)
+{
+    return w && w->active;
 }
 
 void ksq_workers_free(ksq_workers *w)
 {
     if (!w) return;
+    ksq_workers_join(w);
     pthread_mutex_lock(&w->mu);
     w->stop = 1;
     pthread_cond_broadcast(&w->go);

@@ -135,6 +135,13 @@ static int parse_agg_call(select_parser *sp, int i, ksq_agg_fn fnHint, int *pNex
             sqlite3_free(m);
             return rc;
         }
+        for (int k = 0; k < nPart; k++) {
+            if (parts[k].start < parts[k].end) continue;
+            char *m = sqlite3_mprintf("empty argument to %s()", ksq_agg_name(c.fn));
+            int rc = error_at(sp, i, m ? m : "empty argument");
+            sqlite3_free(m);
+            return rc;
+        }
         c.arg = parts[0];
         if (nPart == 2) c.sep = parts[1];
         if (c.distinct && c.fn >= KSQ_AGG_VAR_SAMP) {
@@ -149,7 +156,7 @@ static int parse_agg_call(select_parser *sp, int i, ksq_agg_fn fnHint, int *pNex
     int end = close + 1;
     if (ksq_tok_is(t, end, "FILTER")) {
         int fclose = ksq_tok_is(t, end + 1, "(") ? ksq_tok_match_paren(t, end + 1) : -1;
-        if (fclose < 0 || !ksq_tok_is(t, end + 2, "WHERE"))
+        if (fclose < 0 || !ksq_tok_is(t, end + 2, "WHERE") || fclose <= end + 3)
             return error_at(sp, end, "expected FILTER (WHERE condition)");
         c.filter = (ksq_span){end + 3, fclose};
         end = fclose + 1;
@@ -187,7 +194,7 @@ static int find_aggs(select_parser *sp, ksq_span span, int inAgg)
             ksq_agg_fn fn = agg_from_name(t->zSql + t->a[i].off, t->a[i].n, nArg);
             if (fn) {
                 if (inAgg) return error_at(sp, i, "aggregate functions cannot be nested");
-                int next;
+                int next = close + 1;
                 int rc = parse_agg_call(sp, i, fn, &next);
                 if (rc) return rc;
                 i = next;
