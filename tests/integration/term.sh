@@ -31,11 +31,13 @@ term_tmux() {
     tmux -u -L "$TERM_SOCK" -f "$WORK/tmux.conf" "$@"
 }
 
-# Kill the tmux server with the rest of the test's processes.
+# Kill the tmux server with the rest of the test's processes, and remove its
+# socket (tmux leaves it behind).
 term_cleanup() {
     term_tmux kill-server 2>/dev/null || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TERM_SOCK"
 }
-trap 'term_rc=$?; term_cleanup; (exit $term_rc); cleanup' EXIT
+trap 'term_rc=$?; set +e; term_cleanup; (exit $term_rc); cleanup' EXIT
 
 # term_start CMD [ARG...]: run CMD in a fresh 160x50 terminal (the current
 # one from now on); its exit code goes to $WORK/term$TERM_N.rc.
