@@ -243,8 +243,10 @@ int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq
                        struct rd_kafka_conf_s **ppConf, char **pzErr);
 /* Check the options alone (no environment expansion): for CREATE time. */
 int ksq_kafka_conf_check(const ksq_options *opts, char **pzErr);
-/* Create a consumer handle from options; the client must outlive it. */
-int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers,
+/* Create a consumer handle from options; the client must outlive it. With
+** strict, an offset the topic no longer holds is reported to the reader
+** (RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) instead of reset to the earliest. */
+int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers, int strict,
                            ksq_kclient *pClient, struct rd_kafka_s **ppRk, char **pzErr);
 
 /* ------------------------------------------------------------------------
@@ -300,6 +302,7 @@ typedef struct ksq_stream_def {
     char delimiter;         /* CSV delimiter, 0 for ',' */
     int nSample;            /* messages sampled to infer columns */
     int onErrorNull;        /* on_error = 'null': keep bad rows with NULLs */
+    int onGapSkip;          /* on_gap = 'skip': go on past offsets retention removed */
     int64_t watermarkMs;    /* watermark delay */
     int64_t idleTimeoutMs;  /* a partition idle this long stops holding the watermark */
     int64_t maxFutureMs;    /* event times this far past the wall clock are dead letters */
