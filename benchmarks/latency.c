@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WARMUP_MS 3000
+#define WARMUP_MS   3000
 #define MAX_SAMPLES 2000000
 
 static double wall_ms(void)
@@ -87,7 +87,7 @@ typedef struct run {
     int rate, seconds;
     volatile int done;
     long produced;
-    double start;        /* wall ms when producing started */
+    double start; /* wall ms when producing started */
     samples close, visible;
 } run;
 
@@ -116,13 +116,14 @@ static void *produce(void *arg)
         long due = (long)((now - r->start) * r->rate / 1000.0);
         for (; i < due; i++) {
             const char *city = cities[i % 10];
-            int n = snprintf(buf, sizeof buf,
-                             "{\"city\":\"%s\",\"ts\":%.0f,\"temperature\":%.1f,\"windspeed\":%.1f}",
-                             city, wall_ms(), (double)(i % 300) / 10.0, (double)(i % 700) / 10.0);
-            while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(r->zTopic), RD_KAFKA_V_KEY(city, strlen(city)),
-                                     RD_KAFKA_V_VALUE(buf, (size_t)n),
-                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                     RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            int n =
+                snprintf(buf, sizeof buf,
+                         "{\"city\":\"%s\",\"ts\":%.0f,\"temperature\":%.1f,\"windspeed\":%.1f}",
+                         city, wall_ms(), (double)(i % 300) / 10.0, (double)(i % 700) / 10.0);
+            while (rd_kafka_producev(
+                       rk, RD_KAFKA_V_TOPIC(r->zTopic), RD_KAFKA_V_KEY(city, strlen(city)),
+                       RD_KAFKA_V_VALUE(buf, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                       RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 rd_kafka_poll(rk, 1);
         }
         rd_kafka_poll(rk, 0);
@@ -177,14 +178,15 @@ int main(int argc, char **argv)
     }
     ksqlite_set_brokers(k, r.zBrokers);
     char sql[1024];
-    snprintf(sql, sizeof sql,
-             "CREATE STREAM s (city TEXT, ts TIMESTAMP, temperature REAL, windspeed REAL) WITH "
-             "(topic = '%s', timestamp = 'ts', watermark = '0 seconds');"
-             "CREATE MATERIALIZED VIEW closed AS SELECT city, window_end, count(*) AS n, "
-             "avg(temperature) AS t, max(windspeed) AS w FROM s GROUP BY city, TUMBLE(ts, '1 second');"
-             "CREATE MATERIALIZED VIEW changes AS SELECT city, max(ts) AS last_ts, count(*) AS n FROM s "
-             "GROUP BY city, TUMBLE(ts, '1 second') EMIT CHANGES;",
-             r.zTopic);
+    snprintf(
+        sql, sizeof sql,
+        "CREATE STREAM s (city TEXT, ts TIMESTAMP, temperature REAL, windspeed REAL) WITH "
+        "(topic = '%s', timestamp = 'ts', watermark = '0 seconds');"
+        "CREATE MATERIALIZED VIEW closed AS SELECT city, window_end, count(*) AS n, "
+        "avg(temperature) AS t, max(windspeed) AS w FROM s GROUP BY city, TUMBLE(ts, '1 second');"
+        "CREATE MATERIALIZED VIEW changes AS SELECT city, max(ts) AS last_ts, count(*) AS n FROM s "
+        "GROUP BY city, TUMBLE(ts, '1 second') EMIT CHANGES;",
+        r.zTopic);
     if (ksqlite_exec(k, sql, NULL, NULL, &zErr) != KSQLITE_OK ||
         ksqlite_on_emit(k, "closed", on_close, &r, &zErr) != KSQLITE_OK ||
         ksqlite_on_emit(k, "changes", on_visible, &r, &zErr) != KSQLITE_OK) {

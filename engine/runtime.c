@@ -657,6 +657,10 @@ void ksq_runtime_status(ksqlite *k, int64_t *pRead, int64_t *pLag, double *pRate
         ksq_view *v = rt->aView[i];
         if (v->failed) continue;
         any = 1;
+        /* A view whose source has not learnt its partitions yet has an
+        ** unknown lag, not a lag of 0. */
+        ksq_source *src = ksq_runtime_source(k, v->zStream);
+        if (!src || src->nPart == 0) known = 0;
         rate = v->rate > rate ? v->rate : rate;
         if (v->wm.wm != KSQ_NO_TIME && (wm < 0 || v->wm.wm < wm)) wm = v->wm.wm;
     }
