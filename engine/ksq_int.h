@@ -196,17 +196,6 @@ const char *ksq_decoder_error(const ksq_decoder *dec);
 ** tests). Returns 0 on success, -1 with a message in zErr on mismatch. */
 int ksq_convert_text(ksq_type type, const char *z, int n, ksq_value *pOut, char *zErr, size_t nErr);
 
-/* json_alloc.c: jansson's allocations come from a's chunks between begin and
-** end on this thread (frees inside it cost nothing); rewind before reusing
-** it frees everything the documents allocated there. */
-typedef struct ksq_json_arena {
-    struct ksq_json_chunk *pHead; /* chunks, newest first */
-} ksq_json_arena;
-void ksq_json_arena_begin(ksq_json_arena *a);
-void ksq_json_arena_rewind(ksq_json_arena *a);
-void ksq_json_arena_end(void);
-void ksq_json_arena_free(ksq_json_arena *a);
-
 /* decode_json.c / decode_csv.c: per-format backends used by decode.c. */
 typedef struct ksq_json_state ksq_json_state;
 int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const void *payload,
