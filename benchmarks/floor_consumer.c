@@ -3,7 +3,7 @@
 ** a minimal librdkafka + jansson consumer that reads a topic from the start
 ** to its high-water marks and decodes every event (all nine weather fields).
 **
-**   floor_consumer BROKERS TOPIC [PROPERTY VALUE ...]
+**   floor_consumer [--simdjson] BROKERS TOPIC [PROPERTY VALUE ...]
 **   -> prints "events=1000000 seconds=7.81 events_per_s=128040"
 **
 ** It does what a hand-written consumer would do and nothing more: no SQL, no
@@ -12,7 +12,13 @@
 ** prefetch settings ksqlite uses. Like ksqlite, it wakes librdkafka 2.0's
 ** fetcher when it starves on a stalled, full prefetch queue (a watermark
 ** query), so it is the best such a consumer can do.
+**
+** With --simdjson it decodes with the parser ksqlite itself uses (through
+** the engine's engine/json_dom.h), the floor of a consumer that also picked
+** the faster parser.
 */
+#include "json_dom.h"
+
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -27,10 +33,50 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Decode one event with jansson: the number of fields found; numbers are
+** added to *pSum. */
+static int decode_jansson(const rd_kafka_message_t *m, const char *const *azField, int nField,
+                          double *pSum)
+{
+    int n = 0;
+    json_t *doc = json_loadb(m->payload, m->len, 0, NULL);
+    if (!doc) return 0;
+    for (int f = 0; f < nField; f++) {
+        json_t *v = json_object_get(doc, azField[f]);
+        if (!v) continue;
+        n++;
+        if (json_is_number(v)) *pSum += json_number_value(v);
+    }
+    json_decref(doc);
+    return n;
+}
+
+/* The same with simdjson (d is the reused parser). */
+static int decode_simdjson(ksq_json_dom *d, const rd_kafka_message_t *m, const char *const *azField,
+                           int nField, double *pSum)
+{
+    int n = 0;
+    const char *zWhy;
+    if (ksq_json_dom_parse(d, m->payload, m->len, &zWhy) != KSQ_JSON_DOM_OK) return 0;
+    for (int f = 0; f < nField; f++) {
+        ksq_json_val v;
+        if (!ksq_json_dom_find(d, &azField[f], 1, &v)) continue;
+        n++;
+        if (v.kind == KSQ_JV_INT) *pSum += (double)v.i;
+        if (v.kind == KSQ_JV_REAL) *pSum += v.r;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    ksq_json_dom *dom = NULL;
+    if (argc > 1 && strcmp(argv[1], "--simdjson") == 0) {
+        dom = ksq_json_dom_new();
+        argv++, argc--;
+    }
     if (argc < 3 || argc % 2 == 0) {
-        fprintf(stderr, "usage: floor_consumer BROKERS TOPIC [PROPERTY VALUE ...]\n");
+        fprintf(stderr, "usage: floor_consumer [--simdjson] BROKERS TOPIC [PROPERTY VALUE ...]\n");
         return 1;
     }
     static const char *const fields[] = {"city",        "country",   "region",   "continent",  "ts",
@@ -84,16 +130,9 @@ int main(int argc, char **argv)
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (!done[m->partition]) done[m->partition] = 1, nPart--;
         } else if (!m->err) {
-            json_t *doc = json_loadb(m->payload, m->len, 0, NULL);
-            if (doc) {
-                for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
-                    json_t *v = json_object_get(doc, fields[f]);
-                    if (!v) continue;
-                    fieldsSeen++;
-                    if (json_is_number(v)) sum += json_number_value(v);
-                }
-                json_decref(doc);
-            }
+            int nField = (int)(sizeof fields / sizeof fields[0]);
+            fieldsSeen += dom ? decode_simdjson(dom, m, fields, nField, &sum)
+                              : decode_jansson(m, fields, nField, &sum);
             events++;
             if (m->offset + 1 >= hi[m->partition] && !done[m->partition])
                 done[m->partition] = 1, nPart--;
@@ -107,5 +146,6 @@ int main(int argc, char **argv)
     rd_kafka_destroy(rk);
     free(hi);
     free(done);
+    ksq_json_dom_free(dom);
     return 0;
 }
