@@ -195,9 +195,32 @@ static void on_stop_signal(int sig)
     if (g_k) ksqlite_stop(g_k);
 }
 
+/* Can a service's run that failed with rc succeed when tried again: the
+** brokers unreachable or a topic unavailable (SQLITE_ERROR), a full disk,
+** an I/O error, a locked database? (Not a corrupt database or misuse.) The
+** batch that failed was rolled back and is read again. */
+static int run_error_may_pass(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_MISUSE:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM: return 0;
+    default: return 1;
+    }
+}
+
+#define SERVICE_RETRY_MIN_MS 500   /* first pause after a failed run */
+#define SERVICE_RETRY_MAX_MS 10000 /* the pause doubles up to this */
+
 /* After the input: --exit-at-end reads every stream to its end (and with
 ** --drain closes every window); a script that defined views keeps running
-** them until SIGTERM or SIGINT, committing before it exits. */
+** them until SIGTERM or SIGINT, committing before it exits. A service rides
+** out errors that can pass (each is logged, then the run is tried again
+** after a pause that doubles up to 10 s); any other error ends it with
+** status 1. */
 static int run_views(shell *sh, const cli_options *o)
 {
     ksqlite *k = sh->k;
@@ -219,9 +242,23 @@ static int run_views(shell *sh, const cli_options *o)
     } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore) {
         ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
                 ksqlite_view_count(k));
-        while (!g_stopped && ksqlite_run(k, 1000) == KSQLITE_OK) {
+        int pauseMs = 0;
+        while (!g_stopped) {
+            int r = ksqlite_run(k, 1000); /* logs its error */
+            if (r == KSQLITE_OK) {
+                pauseMs = 0;
+                continue;
+            }
+            if (!run_error_may_pass(r)) {
+                rc = 1;
+                break;
+            }
+            pauseMs = pauseMs ? pauseMs * 2 : SERVICE_RETRY_MIN_MS;
+            if (pauseMs > SERVICE_RETRY_MAX_MS) pauseMs = SERVICE_RETRY_MAX_MS;
+            ksq_log(KSQ_LOG_WARN, "trying again in %.1f s", pauseMs / 1000.0);
+            for (int waited = 0; waited < pauseMs && !g_stopped; waited += 50) ksq_sleep_ms(50);
         }
-        ksq_log(KSQ_LOG_INFO, "stopped");
+        ksq_log(KSQ_LOG_INFO, rc ? "stopped by the error above" : "stopped");
     }
     g_k = NULL;
     return rc;
