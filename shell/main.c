@@ -220,7 +220,8 @@ static int run_error_may_pass(int rc)
 ** them until SIGTERM or SIGINT, committing before it exits. A service rides
 ** out errors that can pass (each is logged, then the run is tried again
 ** after a pause that doubles up to 10 s); any other error ends it with
-** status 1. */
+** status 1, and so does a stop whose last run failed (say, the sinks could
+** not publish what they hold: it stays buffered for the next run). */
 static int run_views(shell *sh, const cli_options *o)
 {
     ksqlite *k = sh->k;
@@ -242,9 +243,9 @@ static int run_views(shell *sh, const cli_options *o)
     } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore) {
         ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
                 ksqlite_view_count(k));
-        int pauseMs = 0;
+        int pauseMs = 0, r = KSQLITE_OK;
         while (!g_stopped) {
-            int r = ksqlite_run(k, 1000); /* logs its error */
+            r = ksqlite_run(k, 1000); /* logs its error */
             if (r == KSQLITE_OK) {
                 pauseMs = 0;
                 continue;
@@ -258,6 +259,13 @@ static int run_views(shell *sh, const cli_options *o)
             ksq_log(KSQ_LOG_WARN, "trying again in %.1f s", pauseMs / 1000.0);
             for (int waited = 0; waited < pauseMs && !g_stopped; waited += 50) ksq_sleep_ms(50);
         }
+        /* Stopped while (or just after) the last run failed: what it could
+        ** not commit or publish is kept for the next run, but say so. */
+        if (r != KSQLITE_OK && g_stopped) {
+            ksqlite_stop(k); /* one last try at the stop's commit and publishing */
+            r = ksqlite_run(k, 0);
+        }
+        if (r != KSQLITE_OK) rc = 1;
         ksq_log(KSQ_LOG_INFO, rc ? "stopped by the error above" : "stopped");
     }
     g_k = NULL;

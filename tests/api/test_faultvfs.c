@@ -63,8 +63,8 @@ static sqlite3_vfs *g_real; /* the default VFS, which does the work */
 
 /* A file opened through the faulty VFS: the real file follows it. */
 typedef struct fault_file {
-    sqlite3_file base;    /* pMethods = &fault_io */
-    sqlite3_file *pReal;  /* the default VFS's file, right after this struct */
+    sqlite3_file base;   /* pMethods = &fault_io */
+    sqlite3_file *pReal; /* the default VFS's file, right after this struct */
 } fault_file;
 
 #define REAL(f) (((fault_file *)(f))->pReal)
@@ -182,10 +182,9 @@ static int f_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods fault_io = {
-    3,           f_close,    f_read,       f_write,    f_truncate,   f_sync,
-    f_size,      f_lock,     f_unlock,     f_check_lock, f_control,  f_sector,
-    f_caps,      f_shm_map,  f_shm_lock,   f_shm_barrier, f_shm_unmap, f_fetch,
-    f_unfetch,
+    3,          f_close,       f_read,       f_write,   f_truncate, f_sync, f_size,
+    f_lock,     f_unlock,      f_check_lock, f_control, f_sector,   f_caps, f_shm_map,
+    f_shm_lock, f_shm_barrier, f_shm_unmap,  f_fetch,   f_unfetch,
 };
 
 /* xOpen: open the real file behind ours. */
@@ -272,9 +271,9 @@ static int v_time64(sqlite3_vfs *vfs, sqlite3_int64 *p)
 }
 
 static sqlite3_vfs g_faulty = {
-    2,       0,        1024,     NULL,     "faulty", NULL,     v_open,   v_delete,
-    v_access, v_full,  v_dlopen, v_dlerror, v_dlsym, v_dlclose, v_random, v_sleep,
-    v_time,  v_lasterr, v_time64, NULL,    NULL,     NULL,
+    2,        0,         1024,     NULL,      "faulty", NULL,      v_open,   v_delete,
+    v_access, v_full,    v_dlopen, v_dlerror, v_dlsym,  v_dlclose, v_random, v_sleep,
+    v_time,   v_lasterr, v_time64, NULL,      NULL,     NULL,
 };
 
 /* Register the faulty VFS over the default one (not as the default). */
@@ -406,8 +405,8 @@ static long long check_consistent(const char *zWhen)
                                       "sink = 'v_files' AND state IN ('pending', 'published')");
     long long buffered = query_int(db, "SELECT count(*) FROM ksq_k_v_files");
     long long rows = query_int(db, "SELECT count(*) FROM v_filter");
-    snprintf(what, sizeof what, "%s: sink rows once (%lld in files + %lld buffered = %lld)",
-             zWhen, inFiles, buffered, rows);
+    snprintf(what, sizeof what, "%s: sink rows once (%lld in files + %lld buffered = %lld)", zWhen,
+             inFiles, buffered, rows);
     CHECK(what, inFiles + buffered == rows);
     sqlite3_exec(db, "COMMIT", 0, 0, NULL);
     sqlite3_close(db);
@@ -433,8 +432,7 @@ static int run_round(ksqlite *k, int r)
             (long long)(r + 1) * PER_ROUND)
             return KSQLITE_OK;
         if (now_ms() > deadline) {
-            fprintf(stderr, "FAIL: round %d neither failed nor caught up in %d s\n", r,
-                    CATCH_UP_S);
+            fprintf(stderr, "FAIL: round %d neither failed nor caught up in %d s\n", r, CATCH_UP_S);
             exit(1);
         }
     }
@@ -466,8 +464,7 @@ static void statement_faults(ksqlite *k)
         sqlite3 *db = ksqlite_db(k);
         CHECK("... and leaves no trace (no catalog entry, no table, the view not running)",
               query_int(db, "SELECT count(*) FROM ksq_views WHERE name = 'v_extra'") == 0 &&
-                  query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'v_extra'") ==
-                      0 &&
+                  query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'v_extra'") == 0 &&
                   ksqlite_view_count(k) == N_VIEWS);
     }
     CHECK("without the fault the same CREATE succeeds",
