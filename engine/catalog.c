@@ -347,6 +347,74 @@ static int create_view(ksqlite *k, ksq_stmt *s, const char *zSql, int n, char **
     return rc;
 }
 
+/* ALTER STREAM name SET (key = value, ...): change the options that only
+** steer the views at run time. The stream's views are reloaded with them (a
+** view stopped by an error gets another chance). */
+static int alter_stream(ksqlite *k, ksq_stmt *s, char **pzErr)
+{
+    static const char *const azAllowed[] = {"on_gap", "idle_timeout", "stall_timeout",
+                                            "max_future"};
+    char *zHas = ksq_catalog_exists(k)
+                     ? query_text(k, "SELECT name FROM ksq_streams WHERE name = ?1", s->zName)
+                     : NULL;
+    if (!zHas) {
+        *pzErr = sqlite3_mprintf("no such stream: %s", s->zName);
+        return SQLITE_ERROR;
+    }
+    for (int i = 0; i < s->opts.n; i++) {
+        int ok = !s->opts.a[i].quoted;
+        for (size_t j = 0; ok && j < sizeof azAllowed / sizeof azAllowed[0]; j++) {
+            if (strcmp(s->opts.a[i].key, azAllowed[j]) == 0) ok = 2;
+        }
+        if (ok != 2) {
+            *pzErr = sqlite3_mprintf("ALTER STREAM can set on_gap, idle_timeout, stall_timeout "
+                                     "and max_future, not %s",
+                                     s->opts.a[i].key);
+            sqlite3_free(zHas);
+            return SQLITE_ERROR;
+        }
+    }
+    ksq_stream_def def;
+    int rc = ksq_catalog_stream(k, zHas, &def, pzErr);
+    ksq_options merged;
+    memset(&merged, 0, sizeof merged);
+    /* The stored options with the new values in place of the old. */
+    for (int i = 0; !rc && i < def.opts.n; i++) {
+        const ksq_option *o = &def.opts.a[i];
+        int replaced = 0;
+        for (int j = 0; j < s->opts.n; j++)
+            replaced |= !o->quoted && !strcmp(o->key, s->opts.a[j].key);
+        if (!replaced) rc = ksq_options_add(&merged, o->key, o->value, o->quoted);
+    }
+    for (int j = 0; !rc && j < s->opts.n; j++)
+        rc = ksq_options_add(&merged, s->opts.a[j].key, s->opts.a[j].value, 0);
+    ksq_stream_def_clear(&def);
+    if (!rc) {
+        ksq_stream_def check;
+        memset(&check, 0, sizeof check);
+        for (int i = 0; !rc && i < merged.n; i++)
+            rc = ksq_options_add(&check.opts, merged.a[i].key, merged.a[i].value,
+                                 merged.a[i].quoted);
+        if (!rc) rc = ksq_stream_def_validate(&check, pzErr);
+        if (!rc) ksq_stream_def_clear(&check);
+    }
+    char *zOptions = rc ? NULL : options_to_json(&merged);
+    if (!rc && !zOptions) rc = SQLITE_NOMEM;
+    if (!rc) {
+        char *z =
+            sqlite3_mprintf("UPDATE ksq_streams SET options = %Q WHERE name = %Q; UPDATE "
+                            "ksq_views SET status = 'running', error = NULL WHERE stream = %Q",
+                            zOptions, zHas, zHas);
+        rc = exec_sql(k, z, pzErr);
+        sqlite3_free(z);
+    }
+    if (!rc) ksq_runtime_reload_stream(k, zHas);
+    sqlite3_free(zOptions);
+    ksq_options_clear(&merged);
+    sqlite3_free(zHas);
+    return rc;
+}
+
 static int drop_view(ksqlite *k, ksq_stmt *s, char **pzErr)
 {
     char *zHas = ksq_catalog_exists(k)
@@ -434,7 +502,9 @@ static int show_views(ksqlite *k, int (*xRow)(void *, sqlite3_stmt *), void *pAr
         k,
         "SELECT v.name, v.stream, coalesce(v.window, CASE v.kind WHEN 'append' THEN 'filter' ELSE "
         "'group' "
-        "END) AS window, v.emit, ksq_view_info(v.name, 'status') AS status, st.events, st.rows, "
+        "END) AS window, v.emit, CASE WHEN v.status = 'failed' AND ksq_view_info(v.name, "
+        "'committed') = 0 THEN 'failed' ELSE ksq_view_info(v.name, 'status') END AS status, "
+        "st.events, st.rows, "
         "st.late, "
         "ksq_view_info(v.name, 'lag') AS lag, ksq_time(st.watermark) AS watermark, "
         "ksq_view_info(v.name, 'rate') AS events_per_s, ksq_time(st.updated) AS last_commit, "
@@ -558,6 +628,8 @@ static void fn_view_info(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     } else if (strcmp(zWhat, "lag") == 0) {
         int64_t lag = ksq_view_lag(v, ksq_runtime_source(k, v->zStream));
         if (lag >= 0) sqlite3_result_int64(ctx, lag);
+    } else if (strcmp(zWhat, "committed") == 0) {
+        sqlite3_result_int(ctx, v->lastCommitWall > 0); /* in this process */
     } else if (strcmp(zWhat, "rate") == 0) {
         sqlite3_result_double(ctx, v->rate);
     } else if (strcmp(zWhat, "error") == 0 && v->zError) {
@@ -578,6 +650,7 @@ int ksq_catalog_exec(ksqlite *k, ksq_stmt *st, const char *zSql, int nSql,
     case KSQ_STMT_CREATE_STREAM: return create_stream(k, st, pzErr);
     case KSQ_STMT_CREATE_VIEW: return create_view(k, st, zSql, nSql, pzErr, pErrOff);
     case KSQ_STMT_DROP_STREAM: return drop_stream(k, st, pzErr);
+    case KSQ_STMT_ALTER_STREAM: return alter_stream(k, st, pzErr);
     case KSQ_STMT_DROP_VIEW: return drop_view(k, st, pzErr);
     case KSQ_STMT_SHOW_STREAMS: return show_streams(k, xRow, pArg, pzErr);
     case KSQ_STMT_SHOW_VIEWS: return show_views(k, xRow, pArg, pzErr);

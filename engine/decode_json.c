@@ -1,5 +1,5 @@
 /*
-** decode_json.c — the JSON backend of decode.c (jansson).
+** decode_json.c — the JSON backend of decode.c (simdjson through json_dom.h).
 **
 **   {"city":"Berlin","ts":"2026-11-21T13:00:00Z","main":{"temp":3.5}}
 **   columns 'city TEXT, ts TIMESTAMP, temp REAL PATH ''main.temp'''
@@ -8,7 +8,9 @@
 ** The document is parsed once per message; each requested column is found by
 ** its path and converted to the column's type. Text points into the parsed
 ** document (kept until the next message) or into a per-column buffer.
+** jansson only describes a malformed message (where it goes wrong).
 */
+#include "json_dom.h"
 #include "ksq_int.h"
 
 #include <jansson.h>
@@ -18,17 +20,16 @@
 #include <string.h>
 
 struct ksq_json_state {
-    json_t *root;         /* the last parsed document, released on the next decode */
-    ksq_json_arena arena; /* where root's memory comes from (json_alloc.c) */
-    int ncol;             /* number of entries in aBuf */
-    char **aBuf;          /* per-column scratch text (numbers as text, JSON dumps) */
-    size_t *aCap;         /* capacity of each aBuf entry */
+    ksq_json_dom *dom; /* the parser and its current document (json_dom.cc) */
+    int ncol;          /* number of entries in aBuf */
+    char **aBuf;       /* per-column scratch text (numbers as text, JSON dumps) */
+    size_t *aCap;      /* capacity of each aBuf entry */
 };
 
 void ksq_json_state_free(ksq_json_state *st)
 {
     if (!st) return;
-    ksq_json_arena_free(&st->arena); /* root and all its nodes */
+    ksq_json_dom_free(st->dom);
     for (int i = 0; i < st->ncol; i++) sqlite3_free(st->aBuf[i]);
     sqlite3_free(st->aBuf);
     sqlite3_free(st->aCap);
@@ -42,13 +43,14 @@ static int state_get(ksq_json_state **ppState, int ncol)
     st = sqlite3_malloc(sizeof *st);
     if (!st) return SQLITE_NOMEM;
     memset(st, 0, sizeof *st);
+    st->dom = ksq_json_dom_new();
     st->aBuf = sqlite3_malloc64(sizeof(char *) * (size_t)ncol);
     st->aCap = sqlite3_malloc64(sizeof(size_t) * (size_t)ncol);
-    if (!st->aBuf || !st->aCap) {
+    if (st->aBuf) memset(st->aBuf, 0, sizeof(char *) * (size_t)ncol);
+    if (!st->dom || !st->aBuf || !st->aCap) {
         ksq_json_state_free(st);
         return SQLITE_NOMEM;
     }
-    memset(st->aBuf, 0, sizeof(char *) * (size_t)ncol);
     memset(st->aCap, 0, sizeof(size_t) * (size_t)ncol);
     st->ncol = ncol;
     *ppState = st;
@@ -82,96 +84,95 @@ static int format_real(double r, char *buf, size_t n)
     return len;
 }
 
-static const char *kind_name(const json_t *v)
+static const char *kind_name(ksq_json_kind kind)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    switch (kind) {
+    case KSQ_JV_OBJECT: return "an object";
+    case KSQ_JV_ARRAY: return "an array";
+    case KSQ_JV_STRING: return "a string";
+    case KSQ_JV_INT: return "an integer";
+    case KSQ_JV_BIGINT: return "an integer above 2^63";
+    case KSQ_JV_REAL: return "a number";
+    case KSQ_JV_TRUE:
+    case KSQ_JV_FALSE: return "a boolean";
+    case KSQ_JV_NULL: return "null";
     }
     return "a value";
 }
 
-/* Find the value at a column's path, or NULL. */
-static json_t *lookup(json_t *root, const ksq_column *c)
+/* Column i's value as its compact JSON text (the value the last find
+** returned). */
+static int set_json_text(ksq_json_state *st, int i, ksq_value *out)
 {
-    json_t *v = root;
-    for (int s = 0; s < c->nseg && v; s++) {
-        if (json_is_object(v)) {
-            v = json_object_get(v, c->segs[s]);
-        } else if (json_is_array(v)) {
-            char *end;
-            long idx = strtol(c->segs[s], &end, 10);
-            v = (*end == 0 && idx >= 0) ? json_array_get(v, (size_t)idx) : NULL;
-        } else {
-            v = NULL;
-        }
-    }
-    return v;
+    size_t n;
+    const char *z = ksq_json_dom_text(st->dom, &n);
+    return z ? set_scratch(st, i, z, n, out) : SQLITE_NOMEM;
 }
 
-/* Convert one JSON value to column c's type. Returns 0, -1 on a mismatch
-** (message in zErr), or SQLITE_NOMEM. */
-static int convert(ksq_json_state *st, int i, const ksq_column *c, json_t *v, ksq_value *out,
-                   char *zErr, size_t nErr)
+/* Convert one JSON value, the one the last find returned, to column c's
+** type. Returns 0, -1 on a mismatch (message in zErr), or SQLITE_NOMEM. */
+static int convert(ksq_json_state *st, int i, const ksq_column *c, const ksq_json_val *v,
+                   ksq_value *out, char *zErr, size_t nErr)
 {
     char buf[64];
     int64_t ms;
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        if (c->type == KSQ_JSON) break;
-        return ksq_convert_text(c->type, json_string_value(v), (int)json_string_length(v), out,
-                                zErr, nErr);
-    case JSON_INTEGER: {
-        json_int_t n = json_integer_value(v);
+    switch (v->kind) {
+    case KSQ_JV_STRING:
+        if (c->type == KSQ_JSON) return set_json_text(st, i, out);
+        if (memchr(v->z, 0, v->n)) {
+            snprintf(zErr, nErr, "the string contains \\u0000");
+            out->type = SQLITE_NULL;
+            return -1;
+        }
+        return ksq_convert_text(c->type, v->z, (int)v->n, out, zErr, nErr);
+    case KSQ_JV_INT:
         switch (c->type) {
-        case KSQ_INTEGER: out->type = SQLITE_INTEGER, out->u.i = n; return 0;
-        case KSQ_REAL: out->type = SQLITE_FLOAT, out->u.r = (double)n; return 0;
+        case KSQ_INTEGER: out->type = SQLITE_INTEGER, out->u.i = v->i; return 0;
+        case KSQ_REAL: out->type = SQLITE_FLOAT, out->u.r = (double)v->i; return 0;
         case KSQ_BOOLEAN:
-            if (n != 0 && n != 1) goto mismatch;
-            out->type = SQLITE_INTEGER, out->u.i = n;
+            if (v->i != 0 && v->i != 1) goto mismatch;
+            out->type = SQLITE_INTEGER, out->u.i = v->i;
             return 0;
         case KSQ_TIMESTAMP:
-            if (ksq_time_from_int(n, &ms)) goto mismatch;
+            if (ksq_time_from_int(v->i, &ms)) goto mismatch;
             out->type = SQLITE_INTEGER, out->u.i = ms;
             return 0;
         case KSQ_TEXT:
         case KSQ_JSON: {
-            int len = snprintf(buf, sizeof buf, "%lld", (long long)n);
+            int len = snprintf(buf, sizeof buf, "%lld", (long long)v->i);
             return set_scratch(st, i, buf, (size_t)len, out);
         }
         }
         break;
-    }
-    case JSON_REAL: {
-        double r = json_real_value(v);
+    case KSQ_JV_BIGINT:
         switch (c->type) {
-        case KSQ_REAL: out->type = SQLITE_FLOAT, out->u.r = r; return 0;
+        case KSQ_REAL: out->type = SQLITE_FLOAT, out->u.r = v->r; return 0;
+        case KSQ_TEXT:
+        case KSQ_JSON: return set_json_text(st, i, out); /* its exact digits */
+        default: goto mismatch;
+        }
+    case KSQ_JV_REAL:
+        switch (c->type) {
+        case KSQ_REAL: out->type = SQLITE_FLOAT, out->u.r = v->r; return 0;
         case KSQ_INTEGER:
-            if (r != floor(r) || fabs(r) >= 9.2e18) goto mismatch;
-            out->type = SQLITE_INTEGER, out->u.i = (sqlite3_int64)r;
+            if (v->r != floor(v->r) || fabs(v->r) >= 9.2e18) goto mismatch;
+            out->type = SQLITE_INTEGER, out->u.i = (sqlite3_int64)v->r;
             return 0;
         case KSQ_TIMESTAMP:
-            if (ksq_time_from_double(r, &ms)) goto mismatch;
+            if (ksq_time_from_double(v->r, &ms)) goto mismatch;
             out->type = SQLITE_INTEGER, out->u.i = ms;
             return 0;
         case KSQ_BOOLEAN: goto mismatch;
         case KSQ_TEXT:
         case KSQ_JSON: {
-            int len = format_real(r, buf, sizeof buf);
+            int len = format_real(v->r, buf, sizeof buf);
             return set_scratch(st, i, buf, (size_t)len, out);
         }
         }
         break;
-    }
-    case JSON_TRUE:
-    case JSON_FALSE: {
-        int b = json_is_true(v);
+    case KSQ_JV_TRUE:
+    case KSQ_JV_FALSE: {
+        int b = v->kind == KSQ_JV_TRUE;
         switch (c->type) {
         case KSQ_BOOLEAN:
         case KSQ_INTEGER: out->type = SQLITE_INTEGER, out->u.i = b; return 0;
@@ -180,24 +181,33 @@ static int convert(ksq_json_state *st, int i, const ksq_column *c, json_t *v, ks
         default: goto mismatch;
         }
     }
-    case JSON_NULL: out->type = SQLITE_NULL; return 0;
-    case JSON_OBJECT:
-    case JSON_ARRAY:
+    case KSQ_JV_NULL: out->type = SQLITE_NULL; return 0;
+    case KSQ_JV_OBJECT:
+    case KSQ_JV_ARRAY:
         if (c->type != KSQ_TEXT && c->type != KSQ_JSON) goto mismatch;
-        break;
-    }
-    /* Objects, arrays and JSON-typed columns: the value's compact JSON text. */
-    {
-        char *z = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!z) return SQLITE_NOMEM;
-        int rc = set_scratch(st, i, z, strlen(z), out);
-        free(z);
-        return rc;
+        return set_json_text(st, i, out);
     }
 mismatch:
-    snprintf(zErr, nErr, "expected %s, got %s", ksq_type_name(c->type), kind_name(v));
+    snprintf(zErr, nErr, "expected %s, got %s", ksq_type_name(c->type), kind_name(v->kind));
     out->type = SQLITE_NULL;
     return -1;
+}
+
+/* Why a payload simdjson rejected is not JSON: jansson's description, which
+** says where (line and column), or simdjson's when jansson accepts it. The
+** slow path runs for malformed messages only. */
+static void describe_invalid(const void *payload, size_t len, const char *zWhy, char *zErr,
+                             size_t nErr)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
+    if (doc) {
+        json_decref(doc);
+        snprintf(zErr, nErr, "not JSON: %s", zWhy);
+    } else {
+        snprintf(zErr, nErr, "not JSON: %s at line %d column %d", jerr.text, jerr.line,
+                 jerr.column);
+    }
 }
 
 int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const void *payload,
@@ -206,31 +216,26 @@ int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const vo
     int rc = state_get(ppState, schema->ncol);
     if (rc) return rc;
     ksq_json_state *st = *ppState;
-    /* The document's memory comes from the state's arena: rewinding it
-    ** releases the previous document whole, without walking it. */
-    json_error_t jerr;
-    st->root = NULL;
-    ksq_json_arena_rewind(&st->arena);
-    ksq_json_arena_begin(&st->arena);
-    st->root = json_loadb(payload, len, 0, &jerr);
-    ksq_json_arena_end();
-    if (!st->root) {
-        snprintf(zErr, nErr, "not JSON: %s at line %d column %d", jerr.text, jerr.line,
-                 jerr.column);
+    const char *zWhy = "invalid";
+    rc = ksq_json_dom_parse(st->dom, payload, len, &zWhy);
+    if (rc == KSQ_JSON_DOM_NOMEM) return SQLITE_NOMEM;
+    if (rc) {
+        describe_invalid(payload, len, zWhy, zErr, nErr);
         return SQLITE_MISMATCH;
     }
-    if (!json_is_object(st->root)) {
-        snprintf(zErr, nErr, "not a JSON object but %s", kind_name(st->root));
+    ksq_json_val root;
+    ksq_json_dom_find(st->dom, NULL, 0, &root);
+    if (root.kind != KSQ_JV_OBJECT) {
+        snprintf(zErr, nErr, "not a JSON object but %s", kind_name(root.kind));
         return SQLITE_MISMATCH;
     }
-    rc = SQLITE_OK;
     for (int i = 0; i < schema->ncol; i++) {
         if (!(mask >> (i < 63 ? i : 63) & 1)) continue;
         const ksq_column *c = &schema->cols[i];
-        json_t *v = lookup(st->root, c);
-        if (!v) continue;
+        ksq_json_val v;
+        if (!ksq_json_dom_find(st->dom, (const char *const *)c->segs, c->nseg, &v)) continue;
         char e[KSQ_ERRMAX];
-        int r = convert(st, i, c, v, &aOut[i], e, sizeof e);
+        int r = convert(st, i, c, &v, &aOut[i], e, sizeof e);
         if (r == SQLITE_NOMEM) return r;
         if (r && rc == SQLITE_OK) {
             snprintf(zErr, nErr, "column %s: %s", c->name, e);

@@ -10,6 +10,7 @@
 ** Types widen over the sample: INTEGER+REAL -> REAL; anything else mixed ->
 ** TEXT. Payloads that do not parse are ignored.
 */
+#include "json_dom.h"
 #include "ksq_int.h"
 
 #include <jansson.h>
@@ -180,10 +181,18 @@ int ksq_schema_infer(ksq_schema *schema, ksq_format format, char delim, int nSam
     char **azHeader = NULL;
     int nHeader = 0, nParsed = 0, rc = SQLITE_OK;
     csv_fields header = {0};
+    ksq_json_dom *dom = format == KSQ_FORMAT_JSON ? ksq_json_dom_new() : NULL;
 
     for (int s = 0; s < nSample && !st.oom; s++) {
         if (!azPayload[s] || anPayload[s] <= 0) continue;
         if (format == KSQ_FORMAT_JSON) {
+            /* Only a document the decoder reads too (jansson accepts a few
+            ** things simdjson rightly refuses, a NUL byte after a number). */
+            const char *zWhy;
+            int vrc = dom ? ksq_json_dom_parse(dom, azPayload[s], (size_t)anPayload[s], &zWhy)
+                          : KSQ_JSON_DOM_NOMEM;
+            if (vrc == KSQ_JSON_DOM_NOMEM) st.oom = 1;
+            if (vrc != KSQ_JSON_DOM_OK) continue;
             json_t *root = json_loadb(azPayload[s], (size_t)anPayload[s], 0, NULL);
             if (root && json_is_object(root)) {
                 observe_json(&st, root, NULL, NULL, 1);
@@ -249,5 +258,6 @@ int ksq_schema_infer(ksq_schema *schema, ksq_format format, char delim, int nSam
     }
     sqlite3_free(st.a);
     fields_clear(&header);
+    ksq_json_dom_free(dom);
     return rc;
 }

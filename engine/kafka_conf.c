@@ -32,7 +32,8 @@ static const char *const refused_properties[] = {
 static const char *const kinit_properties[] = {"sasl.kerberos.principal", "sasl.kerberos.keytab"};
 
 /* Properties ksqlite must control for exactly-once consumption. */
-static const char *const owned_properties[] = {"enable.auto.commit", "enable.auto.offset.store"};
+static const char *const owned_properties[] = {"enable.auto.commit", "enable.auto.offset.store",
+                                               "auto.offset.reset"};
 
 static int in_list(const char *key, const char *const *list, size_t n)
 {
@@ -275,13 +276,22 @@ int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq
     return SQLITE_OK;
 }
 
-int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers,
+int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers, int strict,
                            ksq_kclient *pClient, rd_kafka_t **ppRk, char **pzErr)
 {
     rd_kafka_conf_t *conf;
     char err[512];
     int rc = ksq_kafka_conf_new(opts, zDefaultBrokers, pClient, &conf, pzErr);
     if (rc) return rc;
+    /* A view's offset that the topic no longer holds is an error to handle
+    ** (a gap), never a silent jump to another offset. And a view reads what
+    ** arrives at once: a caught-up fetch waits for data at most 10 ms. */
+    if (strict && (rd_kafka_conf_set(conf, "auto.offset.reset", "error", err, sizeof err) ||
+                   rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, sizeof err))) {
+        rd_kafka_conf_destroy(conf);
+        *pzErr = sqlite3_mprintf("cannot configure the consumer: %s", err);
+        return SQLITE_ERROR;
+    }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

@@ -196,17 +196,6 @@ const char *ksq_decoder_error(const ksq_decoder *dec);
 ** tests). Returns 0 on success, -1 with a message in zErr on mismatch. */
 int ksq_convert_text(ksq_type type, const char *z, int n, ksq_value *pOut, char *zErr, size_t nErr);
 
-/* json_alloc.c: jansson's allocations come from a's chunks between begin and
-** end on this thread (frees inside it cost nothing); rewind before reusing
-** it frees everything the documents allocated there. */
-typedef struct ksq_json_arena {
-    struct ksq_json_chunk *pHead; /* chunks, newest first */
-} ksq_json_arena;
-void ksq_json_arena_begin(ksq_json_arena *a);
-void ksq_json_arena_rewind(ksq_json_arena *a);
-void ksq_json_arena_end(void);
-void ksq_json_arena_free(ksq_json_arena *a);
-
 /* decode_json.c / decode_csv.c: per-format backends used by decode.c. */
 typedef struct ksq_json_state ksq_json_state;
 int ksq_json_decode(ksq_json_state **ppState, const ksq_schema *schema, const void *payload,
@@ -243,8 +232,10 @@ int ksq_kafka_conf_new(const ksq_options *opts, const char *zDefaultBrokers, ksq
                        struct rd_kafka_conf_s **ppConf, char **pzErr);
 /* Check the options alone (no environment expansion): for CREATE time. */
 int ksq_kafka_conf_check(const ksq_options *opts, char **pzErr);
-/* Create a consumer handle from options; the client must outlive it. */
-int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers,
+/* Create a consumer handle from options; the client must outlive it. With
+** strict, an offset the topic no longer holds is reported to the reader
+** (RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) instead of reset to the earliest. */
+int ksq_kafka_consumer_new(const ksq_options *opts, const char *zDefaultBrokers, int strict,
                            ksq_kclient *pClient, struct rd_kafka_s **ppRk, char **pzErr);
 
 /* ------------------------------------------------------------------------
@@ -300,6 +291,7 @@ typedef struct ksq_stream_def {
     char delimiter;         /* CSV delimiter, 0 for ',' */
     int nSample;            /* messages sampled to infer columns */
     int onErrorNull;        /* on_error = 'null': keep bad rows with NULLs */
+    int onGapSkip;          /* on_gap = 'skip': go on past offsets retention removed */
     int64_t watermarkMs;    /* watermark delay */
     int64_t idleTimeoutMs;  /* a partition idle this long stops holding the watermark */
     int64_t maxFutureMs;    /* event times this far past the wall clock are dead letters */

@@ -310,7 +310,9 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
         char *zErr = NULL;
         int64_t t0 = ksq_monotonic_us();
         int vrc = sqlite3_exec(k->db, "SAVEPOINT ksq_view", 0, 0, NULL);
-        int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src);
+        /* Catching up on a backlog (more than a full batch waiting), closing
+        ** windows may wait a little; live, it never does. */
+        int mayDefer = mode == BATCH_NORMAL && ksq_source_behind(src, rt->maxBatch);
         if (!vrc) vrc = ksq_view_process(k, v, src, mayDefer, &zErr);
         if (!vrc && mode == BATCH_DRAIN) vrc = ksq_view_drain(k, v, &zErr);
         if (!vrc) vrc = ksq_view_save(k, v, &zErr);
@@ -346,11 +348,101 @@ static int process_batch(ksqlite *k, ksq_source *src, int mode, char **pzErr)
     }
     int64_t now = ksq_now_ms();
     for (int i = 0; i < rt->nView; i++) {
-        if (strcasecmp(rt->aView[i]->zStream, src->zStream) == 0)
-            rt->aView[i]->lastCommitWall = now;
+        ksq_view *v = rt->aView[i];
+        if (v->failed || strcasecmp(v->zStream, src->zStream) != 0) continue;
+        if (v->lastCommitWall == 0 && !v->transient) {
+            /* It runs again: a failure the catalog remembers is over. */
+            char *z = sqlite3_mprintf("UPDATE ksq_views SET status = 'running', error = NULL "
+                                      "WHERE name = %Q AND status <> 'running'",
+                                      v->zName);
+            if (z) sqlite3_exec(k->db, z, 0, 0, NULL);
+            sqlite3_free(z);
+        }
+        v->lastCommitWall = now;
     }
     ksq_tap_deliver(k, src->zStream);
     if (rt->nSink > 0) ksq_sinks_work(k, src->zStream);
+    return SQLITE_OK;
+}
+
+/* Retention removed offsets some views of src had still to read (librdkafka
+** said so: auto.offset.reset is 'error'). For each such view and partition
+** the gap is [its next offset, the partition's first offset): with the
+** stream's on_gap = 'skip' it is recorded in ksq_gaps and the view goes on
+** from the first offset; otherwise (stop) the view stops with an error that
+** names the range. The source is then reopened at the views' offsets. */
+static int handle_gaps(ksqlite *k, ksq_source *src, char **pzErr)
+{
+    ksq_runtime *rt = k->rt;
+    int nGap = 0, rc = SQLITE_OK;
+    ksq_partition_range *r =
+        sqlite3_malloc64(sizeof(ksq_partition_range) * (size_t)(src->nPart + 1));
+    if (!r) return SQLITE_NOMEM;
+    for (int i = 0; i < src->nPart; i++) {
+        if (src->aPart[i].gapAt >= 0) r[nGap++].partition = src->aPart[i].id;
+    }
+    rc = ksq_meta_watermarks(src->rk, src->def.zTopic, r, nGap, KSQ_META_TIMEOUT_MS, pzErr);
+    if (!rc && src->def.onGapSkip) rc = sqlite3_exec(k->db, "BEGIN IMMEDIATE", 0, 0, NULL);
+    if (!rc && src->def.onGapSkip)
+        rc =
+            sqlite3_exec(k->db,
+                         "CREATE TABLE IF NOT EXISTS ksq_gaps(id INTEGER PRIMARY KEY, stream TEXT "
+                         "NOT NULL, view TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT "
+                         "NULL, from_offset INTEGER NOT NULL, to_offset INTEGER NOT NULL, messages "
+                         "INTEGER NOT NULL, recorded TEXT NOT NULL DEFAULT "
+                         "(strftime('%Y-%m-%d %H:%M:%f','now')))",
+                         0, 0, NULL);
+    for (int v = 0; v < rt->nView && !rc; v++) {
+        ksq_view *view = rt->aView[v];
+        if (view->failed || strcasecmp(view->zStream, src->zStream) != 0) continue;
+        for (int g = 0; g < nGap && !rc && !view->failed; g++) {
+            ksq_wm_part *p = ksq_wm_part_get(&view->wm, r[g].partition);
+            if (!p) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (p->next >= r[g].start) continue; /* this view already read past it */
+            int64_t from = p->next, to = r[g].start;
+            if (view->transient) {
+                p->next = to; /* a push query just goes on */
+            } else if (src->def.onGapSkip) {
+                char *z = sqlite3_mprintf(
+                    "INSERT INTO ksq_gaps(stream, view, topic, partition, from_offset, to_offset, "
+                    "messages) VALUES (%Q, %Q, %Q, %d, %lld, %lld, %lld)",
+                    src->zStream, view->zName, src->def.zTopic, r[g].partition, (long long)from,
+                    (long long)to - 1, (long long)(to - from));
+                rc = z ? sqlite3_exec(k->db, z, 0, 0, NULL) : SQLITE_NOMEM;
+                sqlite3_free(z);
+                p->next = to;
+                ksq_log(KSQ_LOG_WARN,
+                        "view %s: partition %d of topic '%s': offsets %lld to %lld (%lld "
+                        "messages) were removed by retention before the view read them; skipped "
+                        "(on_gap = 'skip'), recorded in ksq_gaps",
+                        view->zName, r[g].partition, src->def.zTopic, (long long)from,
+                        (long long)to - 1, (long long)(to - from));
+            } else {
+                char *zErr = sqlite3_mprintf(
+                    "partition %d of topic '%s': offsets %lld to %lld (%lld messages) were removed "
+                    "by the topic's retention before the view read them; to go on from offset "
+                    "%lld, recording the gap in ksq_gaps: ALTER STREAM %s SET (on_gap = 'skip')",
+                    r[g].partition, src->def.zTopic, (long long)from, (long long)to - 1,
+                    (long long)(to - from), (long long)to, src->zStream);
+                view_failed(k, view, zErr);
+                sqlite3_free(zErr);
+            }
+        }
+        if (!rc && src->def.onGapSkip && !view->transient) rc = ksq_view_save(k, view, pzErr);
+    }
+    if (src->def.onGapSkip) {
+        if (!rc) rc = sqlite3_exec(k->db, "COMMIT", 0, 0, NULL);
+        if (rc) {
+            if (!*pzErr) *pzErr = sqlite3_mprintf("cannot record a gap: %s", sqlite3_errmsg(k->db));
+            sqlite3_exec(k->db, "ROLLBACK", 0, 0, NULL);
+        }
+    }
+    sqlite3_free(r);
+    if (rc) return rc;
+    close_source(k, src->zStream); /* reopened at the views' offsets next round */
     return SQLITE_OK;
 }
 
@@ -367,6 +459,16 @@ static int watermark_moved(ksqlite *k, ksq_source *src)
         if (v->wm.wm != before) return 1;
     }
     return 0;
+}
+
+void ksq_runtime_reload_stream(ksqlite *k, const char *zStream)
+{
+    ksq_runtime *rt = k->rt;
+    for (int i = 0; rt && i < rt->nView; i++) {
+        if (strcasecmp(rt->aView[i]->zStream, zStream) == 0 && !rt->aView[i]->transient)
+            rt->aView[i]->dirtySource = 1;
+    }
+    if (rt) close_source(k, zStream);
 }
 
 /* Views whose progress was rolled back reload it from the database. */
@@ -440,6 +542,11 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
         if (src->batch.nEv > 0 || watermark_moved(k, src))
             rc = process_batch(k, src, BATCH_NORMAL, pzErr);
         ksq_batch_reset(&src->batch);
+        for (int i = 0; !rc && i < src->nPart; i++) {
+            if (src->aPart[i].gapAt < 0) continue;
+            rc = handle_gaps(k, src, pzErr); /* closes src */
+            break;
+        }
     }
     if (!rc && rt->nSink > 0) ksq_sinks_work(k, NULL); /* time-based rolls */
     ksq_metrics_tick(k);
@@ -501,27 +608,60 @@ int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
     return rc;
 }
 
+/* Can a step that failed with rc succeed when tried again: brokers
+** unreachable or a topic unavailable (SQLITE_ERROR), a full disk, an I/O
+** error, a locked database? Not a corrupt or read-only database, misuse or
+** lack of memory. The batch that failed was rolled back and is read again. */
+static int step_error_may_pass(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_MISUSE:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM: return 0;
+    default: return 1;
+    }
+}
+
+#define SERVE_RETRY_MIN_MS 500   /* first pause after a failed step */
+#define SERVE_RETRY_MAX_MS 10000 /* the pause doubles up to this */
+
 int ksq_runtime_serve(ksqlite *k, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
-    int rc = SQLITE_OK;
-    while (rt && !rt->stop && !rc) {
+    int rc = SQLITE_OK, pauseMs = 0;
+    while (rt && !rt->stop) {
         int n;
         char *zErr = NULL;
         rc = ksq_runtime_step(k, 200, &n, &zErr);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-            /* Another writer holds the database: the batch is read again. */
-            ksq_log(KSQ_LOG_WARN, "%s; retrying", zErr ? zErr : sqlite3_errstr(rc));
-            rc = SQLITE_OK;
+        if (rc == SQLITE_OK) {
+            pauseMs = 0;
+            if (ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
+            continue;
         }
-        if (rc) {
+        if (!step_error_may_pass(rc)) {
             *pzErr = zErr;
-            zErr = NULL;
+            return rc;
         }
+        /* Ride it out: log, pause (doubling up to 10 s), read the batch again. */
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            pauseMs = 0; /* another writer holds the database: retry at once */
+        } else {
+            pauseMs = pauseMs ? pauseMs * 2 : SERVE_RETRY_MIN_MS;
+            if (pauseMs > SERVE_RETRY_MAX_MS) pauseMs = SERVE_RETRY_MAX_MS;
+        }
+        ksq_log(KSQ_LOG_WARN, "%s; trying again in %.1f s", zErr ? zErr : sqlite3_errstr(rc),
+                pauseMs / 1000.0);
         sqlite3_free(zErr);
-        if (!rc && ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
+        for (int waited = 0; waited < pauseMs && !rt->stop; waited += 50) ksq_sleep_ms(50);
     }
-    if (!rc && rt) {
+    /* The stop's commit and publishing: if the last step failed this is its
+    ** last try, and a failure here is the caller's error (what could not be
+    ** published stays buffered in the database for the next run). */
+    rc = SQLITE_OK;
+    if (rt) {
         rc = flush(k, BATCH_FLUSH, pzErr);
         rt->stop = 0; /* honoured: a later call runs again */
     }
@@ -550,6 +690,10 @@ void ksq_runtime_status(ksqlite *k, int64_t *pRead, int64_t *pLag, double *pRate
         ksq_view *v = rt->aView[i];
         if (v->failed) continue;
         any = 1;
+        /* A view whose source has not learnt its partitions yet has an
+        ** unknown lag, not a lag of 0. */
+        ksq_source *src = ksq_runtime_source(k, v->zStream);
+        if (!src || src->nPart == 0) known = 0;
         rate = v->rate > rate ? v->rate : rate;
         if (v->wm.wm != KSQ_NO_TIME && (wm < 0 || v->wm.wm < wm)) wm = v->wm.wm;
     }
@@ -622,6 +766,13 @@ int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr)
     /* A stop requested before the call is honoured too: it is not reset. */
     run_end aEnd[256];
     int nEnd = 0;
+    /* The views already stopped: only views that stop now fail the run. */
+    ksq_view **aFailedBefore = sqlite3_malloc64(sizeof(ksq_view *) * (size_t)(rt->nView + 1));
+    int nFailedBefore = 0;
+    if (!aFailedBefore) return SQLITE_NOMEM;
+    for (int i = 0; i < rt->nView; i++) {
+        if (rt->aView[i]->failed) aFailedBefore[nFailedBefore++] = rt->aView[i];
+    }
     for (int i = 0; i < rt->nView && nEnd < 256 && !rc; i++) {
         ksq_view *v = rt->aView[i];
         int seen = 0;
@@ -646,6 +797,17 @@ int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr)
     }
     if (!rc) rc = flush(k, drain && !rt->stop ? BATCH_DRAIN : BATCH_FLUSH, pzErr);
     if (!rc) rt->stop = 0; /* honoured */
+    /* A view that stopped on an error during the run fails the run. */
+    for (int i = 0; !rc && i < rt->nView; i++) {
+        ksq_view *v = rt->aView[i];
+        if (!v->failed || v->transient) continue;
+        int before = 0;
+        for (int j = 0; j < nFailedBefore; j++) before |= aFailedBefore[j] == v;
+        if (before) continue;
+        *pzErr = sqlite3_mprintf("view %s stopped: %s", v->zName, v->zError ? v->zError : "error");
+        rc = SQLITE_ERROR;
+    }
+    sqlite3_free(aFailedBefore);
     for (int s = 0; s < nEnd; s++) {
         sqlite3_free(aEnd[s].zStream);
         sqlite3_free(aEnd[s].aId);

@@ -70,6 +70,7 @@ typedef struct ksq_source_part {
     int64_t nEvents;   /* messages consumed (this run) */
     int64_t nBytes;    /* their payload bytes */
     int64_t nDead;     /* of them, dead letters: undecodable, no or a future event time */
+    int64_t gapAt;     /* an offset the topic no longer holds was asked for (-1: none) */
 } ksq_source_part;
 
 typedef struct ksq_source {
@@ -119,9 +120,9 @@ int ksq_source_poll(ksq_source *src, int maxEvents, int timeoutMs, char **pzErr)
 void ksq_source_prefetch(ksq_source *src, int maxEvents);
 /* Is partition i idle: caught up and silent for the stream's idle_timeout? */
 int ksq_source_part_idle(const ksq_source *src, int i, int64_t nowMono);
-/* Has the source more to read right now (a partition below its high-water
-** mark, as last seen)? */
-int ksq_source_behind(const ksq_source *src);
+/* Has the source at least nAtLeast messages to read right now (below the
+** high-water marks as last seen, or taken and not yet processed)? */
+int ksq_source_behind(const ksq_source *src, int64_t nAtLeast);
 /* Has the source's input stalled: no message on any partition for the
 ** stream's stall_timeout? */
 int ksq_source_stalled(const ksq_source *src, int64_t nowMono);
@@ -277,6 +278,10 @@ int ksq_runtime_step(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
 int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr);
 int ksq_runtime_serve(ksqlite *k, char **pzErr);
 int ksq_runtime_run_to_end(ksqlite *k, int drain, int *pnEvents, char **pzErr);
+/* The stream's definition changed (ALTER STREAM): its views are reloaded
+** from the catalog at the next step, failed ones included, and its source
+** reopened. */
+void ksq_runtime_reload_stream(ksqlite *k, const char *zStream);
 /* Make view v (not yet added) start at the current high-water marks of its
 ** stream: it sees only what arrives from now on (push queries). */
 int ksq_runtime_start_at_end(ksqlite *k, ksq_view *v, char **pzErr);

@@ -134,7 +134,7 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
         rc = ksq_decoder_new(&src->def.schema, &src->aDec[i]);
     }
     if (!rc)
-        rc = ksq_kafka_consumer_new(&src->def.opts, k->zDefaultBrokers, &src->client, &src->rk,
+        rc = ksq_kafka_consumer_new(&src->def.opts, k->zDefaultBrokers, 1, &src->client, &src->rk,
                                     pzErr);
     if (!rc)
         rc = ksq_meta_partitions(src->rk, &src->client, src->def.zTopic, KSQ_META_TIMEOUT_MS,
@@ -151,6 +151,7 @@ int ksq_source_open(ksqlite *k, const char *zStream, const ksq_stream_def *def,
             memset(p, 0, sizeof *p);
             p->id = aPart[i];
             p->hwm = -1;
+            p->gapAt = -1;
             p->position = RD_KAFKA_OFFSET_BEGINNING;
             p->sinceMs = now;
             for (int j = 0; j < nKnown; j++) {
@@ -216,13 +217,14 @@ int ksq_source_stalled(const ksq_source *src, int64_t nowMono)
     return src->nPart > 0 && nowMono - last >= src->def.stallTimeoutMs;
 }
 
-int ksq_source_behind(const ksq_source *src)
+int ksq_source_behind(const ksq_source *src, int64_t nAtLeast)
 {
+    int64_t lag = src->next.nEv; /* taken already, not yet processed */
     for (int i = 0; i < src->nPart; i++) {
         const ksq_source_part *p = &src->aPart[i];
-        if (p->hwm >= 0 && p->position >= 0 && p->position < p->hwm) return 1;
+        if (p->hwm >= 0 && p->position >= 0 && p->position < p->hwm) lag += p->hwm - p->position;
     }
-    return 0;
+    return lag >= nAtLeast;
 }
 
 /* Mark ev a dead letter with a message kept in the arena. */
@@ -345,7 +347,13 @@ static void take_messages(ksq_source *src, ksq_batch *b, int maxEvents, int time
             rd_kafka_message_t *m = b->aMsg[b->nMsg + j];
             int pi = ksq_source_part_index(src, m->partition);
             if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && pi >= 0) {
+                    /* Retention removed what a view has still to read: the
+                    ** runtime decides (on_gap); the partition is stopped. */
+                    src->aPart[pi].gapAt = m->offset >= 0 ? m->offset : src->aPart[pi].position;
+                    ksq_log(KSQ_LOG_INFO, "stream %s: partition %d: %s", src->zStream, m->partition,
+                            rd_kafka_message_errstr(m));
+                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                     snprintf(src->client.zLastError, sizeof src->client.zLastError, "%s",
                              rd_kafka_message_errstr(m));
                     ksq_log(KSQ_LOG_WARN, "stream %s: %s", src->zStream, src->client.zLastError);

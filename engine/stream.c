@@ -21,7 +21,7 @@
 static const char *const stream_keys[] = {
     "topic",     "brokers",      "format",        "columns",      "timestamp",
     "delimiter", "sample",       "watermark",     "idle_timeout", "max_future",
-    "on_error",  "insecure_tls", "stall_timeout",
+    "on_error",  "insecure_tls", "stall_timeout", "on_gap",
 };
 
 void ksq_stream_def_clear(ksq_stream_def *def)
@@ -89,7 +89,8 @@ int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr)
         if (!known) {
             *pzErr = sqlite3_mprintf("unknown option %s (stream options: topic, brokers, format, "
                                      "columns, timestamp, watermark, idle_timeout, max_future, "
-                                     "on_error, delimiter, sample; quote librdkafka properties "
+                                     "stall_timeout, on_error, on_gap, delimiter, sample; quote "
+                                     "librdkafka properties "
                                      "like 'fetch.min.bytes')",
                                      o->key);
             rc = SQLITE_ERROR;
@@ -142,6 +143,13 @@ int ksq_stream_def_validate(ksq_stream_def *def, char **pzErr)
         goto fail;
     }
     def->onErrorNull = v && strcasecmp(v, "null") == 0;
+    v = ksq_options_get(&def->opts, "on_gap");
+    if (v && strcasecmp(v, "stop") != 0 && strcasecmp(v, "skip") != 0) {
+        *pzErr = sqlite3_mprintf("option on_gap must be 'stop' or 'skip'");
+        rc = SQLITE_ERROR;
+        goto fail;
+    }
+    def->onGapSkip = v && strcasecmp(v, "skip") == 0;
     rc = duration_option(&def->opts, "watermark", &def->watermarkMs, pzErr);
     if (!rc) rc = duration_option(&def->opts, "idle_timeout", &def->idleTimeoutMs, pzErr);
     if (!rc) rc = duration_option(&def->opts, "max_future", &def->maxFutureMs, pzErr);
@@ -191,7 +199,7 @@ static int read_sample(ksq_stream_def *def, const char *zDefaultBrokers,
     int nPart = 0;
     ksq_partition_range *aRange = NULL;
     ksq_scan *scan = NULL;
-    int rc = ksq_kafka_consumer_new(&def->opts, zDefaultBrokers, &client, &rk, pzErr);
+    int rc = ksq_kafka_consumer_new(&def->opts, zDefaultBrokers, 0, &client, &rk, pzErr);
     if (!rc)
         rc = ksq_meta_partitions(rk, &client, def->zTopic, KSQ_META_TIMEOUT_MS, &aPart, &nPart,
                                  pzErr);

@@ -307,7 +307,7 @@ static int kafka_filter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxSt
     char *zErr = NULL;
     const char *zTopic = vt->def.zTopic;
     int rc =
-        ksq_kafka_consumer_new(&vt->def.opts, vt->k->zDefaultBrokers, &cur->client, &rk, &zErr);
+        ksq_kafka_consumer_new(&vt->def.opts, vt->k->zDefaultBrokers, 0, &cur->client, &rk, &zErr);
     if (!rc)
         rc = ksq_meta_partitions(rk, &cur->client, zTopic, KSQ_META_TIMEOUT_MS, &aPart, &nPart,
                                  &zErr);

@@ -80,7 +80,8 @@ typedef enum ksq_stmt_kind {
     KSQ_STMT_DROP_SINK,
     KSQ_STMT_SHOW_SINKS,
     KSQ_STMT_COMPACT_SINK,
-    KSQ_STMT_EXPORT /* EXPORT name TO 'file' */
+    KSQ_STMT_EXPORT,      /* EXPORT name TO 'file' */
+    KSQ_STMT_ALTER_STREAM /* ALTER STREAM name SET (key = value, ...) */
 } ksq_stmt_kind;
 
 typedef enum ksq_emit { KSQ_EMIT_DEFAULT = 0, KSQ_EMIT_FINAL, KSQ_EMIT_CHANGES } ksq_emit;

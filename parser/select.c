@@ -399,6 +399,10 @@ int ksq_select_parse(const char *zSelect, ksq_select *p, char **pzErr, int *pErr
     }
     if (depth != 0) return error_at(&sp, t->n - 1, "unbalanced parentheses");
     if (kFrom < 0) return error_at(&sp, t->n, "a continuous view needs FROM a stream");
+    /* Clauses in SQL's order: each span ends where the next clause starts. */
+    if (kGroup >= 0 && kGroup < kFrom) return error_at(&sp, kGroup, "GROUP BY before FROM");
+    if (kHaving >= 0 && (kHaving < kFrom || kHaving < kWhere || kHaving < kGroup))
+        return error_at(&sp, kHaving, "HAVING must come after FROM, WHERE and GROUP BY");
     int ends[] = {kWhere, kGroup, kHaving, t->n};
 #define CLAUSE_END(k) clause_end((k), ends, (int)(sizeof ends / sizeof ends[0]), t->n)
     rc = parse_items(&sp, (ksq_span){1, kFrom});

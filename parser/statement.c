@@ -17,6 +17,7 @@
 **       INTO TOPIC 'topic' FORMAT JSON|CSV [KEY column] [WITH (...)]
 **   DROP SINK [IF EXISTS] name | SHOW SINKS | COMPACT SINK name
 **   EXPORT name TO 'file' [FORMAT CSV|JSONL]
+**   ALTER STREAM name SET (key = value, ...)
 */
 #include "ksq_parse.h"
 
@@ -410,6 +411,13 @@ int ksq_stmt_parse(const char *zSql, int n, ksq_stmt *p, char **pzErr, int *pErr
             p->kind = KSQ_STMT_SHOW_STREAMS;
             rc = syntax_error(&sp, "STREAMS, VIEWS or SINKS after SHOW");
         }
+        if (!rc) rc = expect_end(&sp);
+    } else if (ksq_tok_is(t, 0, "ALTER") && ksq_tok_is(t, 1, "STREAM")) {
+        sp.i = 2;
+        p->kind = KSQ_STMT_ALTER_STREAM;
+        rc = parse_name(&sp, &p->zName);
+        if (!rc && !accept(&sp, "SET")) rc = syntax_error(&sp, "SET (option = value, ...)");
+        if (!rc) rc = parse_with(&sp, &p->opts);
         if (!rc) rc = expect_end(&sp);
     } else if (ksq_tok_is(t, 0, "COMPACT") && ksq_tok_is(t, 1, "SINK")) {
         sp.i = 2;

@@ -7,7 +7,7 @@
 #   scripts/setup.sh test     build + test dependencies
 set -eu
 
-BUILD="gcc make cmake pkg-config librdkafka-dev libsqlite3-dev libreadline-dev libjansson-dev libcsv-dev libmicrohttpd-dev"
+BUILD="gcc g++ make cmake pkg-config librdkafka-dev libsqlite3-dev libreadline-dev libjansson-dev libsimdjson-dev libcsv-dev libmicrohttpd-dev"
 TEST="kcat sqlite3 python3 python3-kafka tmux clang-format curl clang libclang-rt-14-dev" # clang + rt: libFuzzer
 BENCH="gnuplot-nox"
 

@@ -1,15 +1,24 @@
 /*
-** main.c — the `ksqlite` program: command line, embedded Kafka, demo.
+** main.c — the `ksqlite` program: command line, embedded Kafka, demo, and
+** scripts run as services.
 **
 **   ksqlite [OPTIONS] [DATABASE] [SQL ...]
+**   ksqlite weather.db -f pipeline.sql      # runs the views until SIGTERM
+**   ksqlite --demo                          # live sample data, then the shell
 **
 ** Like sqlite3: SQL arguments run in order; with none, a terminal on stdin
-** gets the interactive shell and anything else is read as a script.
+** gets the interactive shell and anything else is read as a script. A
+** script that defines continuous views keeps serving them afterwards;
+** SIGTERM or SIGINT commits and exits 0. Logs are one line each on stderr
+** (--log-level info shows the service's start and stop):
+**
+**   2026-11-23T20:20:00.836Z ksqlite[25930] INFO: running 6 view(s); SIGTERM or SIGINT stops them
 */
 #include "shell.h"
 #include "../engine/gen_weather.h"
 #include "../engine/ksq_int.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -185,105 +194,73 @@ static int start_demo(shell *sh, ksqlite_mock *mock, ksq_gen_thread **ppGen)
     return input_run_text(sh, ksq_demo_sql, "weather.sql");
 }
 
-static ksqlite *g_k;                    /* for the signal handler */
-static volatile sig_atomic_t g_stopped; /* SIGTERM or SIGINT arrived */
+static shell *g_sh; /* for the signal handlers of scripts and services */
 
+/* SIGTERM or SIGINT outside the interactive prompt: stop gracefully. The
+** running statement is interrupted (a push query ends normally), the rest
+** of the input is skipped, and ksqlite_serve() commits and returns. */
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    g_stopped = 1;
-    if (g_k) ksqlite_stop(g_k);
+    if (!g_sh) return;
+    g_sh->sigterm = 1;
+    g_sh->sigint = 1;
+    if (g_sh->busy) ksqlite_interrupt(g_sh->k);
+    ksqlite_stop(g_sh->k);
 }
 
-/* Can a service's run that failed with rc succeed when tried again: the
-** brokers unreachable or a topic unavailable (SQLITE_ERROR), a full disk,
-** an I/O error, a locked database? (Not a corrupt database or misuse.) The
-** batch that failed was rolled back and is read again. */
-static int run_error_may_pass(int rc)
+/* Route SIGTERM and SIGINT to on_stop_signal() for sh. */
+static void catch_stop_signals(shell *sh)
 {
-    switch (rc & 0xff) {
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_MISUSE:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_NOMEM: return 0;
-    default: return 1;
-    }
-}
-
-#define SERVICE_RETRY_MIN_MS 500   /* first pause after a failed run */
-#define SERVICE_RETRY_MAX_MS 10000 /* the pause doubles up to this */
-
-/* After the input: --exit-at-end reads every stream to its end (and with
-** --drain closes every window); a script that defined views keeps running
-** them until SIGTERM or SIGINT, committing before it exits. A service rides
-** out errors that can pass (each is logged, then the run is tried again
-** after a pause that doubles up to 10 s); any other error ends it with
-** status 1, and so does a stop whose last run failed (say, the sinks could
-** not publish what they hold: it stays buffered for the next run). */
-static int run_views(shell *sh, const cli_options *o)
-{
-    ksqlite *k = sh->k;
-    if (ksqlite_view_count(k) == 0) return 0;
-    g_k = k;
+    g_sh = sh;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+}
+
+/* After the input: --exit-at-end reads every stream to its end (and with
+** --drain closes every window); a script that defined views keeps serving
+** them until SIGTERM or SIGINT, committing before it exits. */
+static int run_views(shell *sh, const cli_options *o)
+{
+    ksqlite *k = sh->k;
+    if (ksqlite_view_count(k) == 0) return 0;
+    catch_stop_signals(sh);
     int rc = 0;
+    char *zErr = NULL;
     if (o->exitAtEnd) {
-        char *zErr = NULL;
         if (ksqlite_run_to_end(k, o->drain, &zErr) != KSQLITE_OK) {
-            fprintf(stderr, "ksqlite: %s\n", zErr ? zErr : "error");
+            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : "error");
             rc = 1;
         }
-        ksqlite_free(zErr);
-    } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore) {
+    } else if (!sh->interactive && o->script && ksqlite_views_created(k) > o->viewsBefore &&
+               !sh->sigterm) {
         ksq_log(KSQ_LOG_INFO, "running %d view(s); SIGTERM or SIGINT stops them",
                 ksqlite_view_count(k));
-        int pauseMs = 0, r = KSQLITE_OK;
-        while (!g_stopped) {
-            r = ksqlite_run(k, 1000); /* logs its error */
-            if (r == KSQLITE_OK) {
-                pauseMs = 0;
-                continue;
-            }
-            if (!run_error_may_pass(r)) {
-                rc = 1;
-                break;
-            }
-            pauseMs = pauseMs ? pauseMs * 2 : SERVICE_RETRY_MIN_MS;
-            if (pauseMs > SERVICE_RETRY_MAX_MS) pauseMs = SERVICE_RETRY_MAX_MS;
-            ksq_log(KSQ_LOG_WARN, "trying again in %.1f s", pauseMs / 1000.0);
-            for (int waited = 0; waited < pauseMs && !g_stopped; waited += 50) ksq_sleep_ms(50);
+        if (ksqlite_serve(k, &zErr) != KSQLITE_OK) {
+            ksq_log(KSQ_LOG_ERROR, "%s", zErr ? zErr : "error");
+            rc = 1;
+        } else {
+            ksq_log(KSQ_LOG_INFO, "stopped; every view committed");
         }
-        /* Stopped while (or just after) the last run failed: what it could
-        ** not commit or publish is kept for the next run, but say so. */
-        if (r != KSQLITE_OK && g_stopped) {
-            ksqlite_stop(k); /* one last try at the stop's commit and publishing */
-            r = ksqlite_run(k, 0);
-        }
-        if (r != KSQLITE_OK) rc = 1;
-        ksq_log(KSQ_LOG_INFO, rc ? "stopped by the error above" : "stopped");
     }
-    g_k = NULL;
+    ksqlite_free(zErr);
     return rc;
 }
 
 static const char demo_banner[] =
-    "ksqlite demo: live weather events stream into the embedded Kafka topic 'weather', and the\n"
-    "views of sql/weather.sql keep up with them in the background. Try:\n"
-    "  SHOW VIEWS;\n"
+    "ksqlite demo: live weather events stream into the embedded Kafka topic 'weather'; the\n"
+    "views of sql/weather.sql keep up with them in the background. Try (Tab completes):\n"
+    "  .mode box\n"
+    "  SELECT city, count(*) AS n FROM weather GROUP BY city ORDER BY n DESC LIMIT 5;\n"
+    "  SELECT city, temperature, windspeed FROM weather EMIT CHANGES;   -- live; Ctrl-C stops\n"
+    "  SELECT * FROM city_minute EMIT CHANGES;             -- a row per city as each minute "
+    "closes\n"
     "  SELECT * FROM city_baseline ORDER BY mean_temp DESC LIMIT 5;\n"
-    "  SELECT * FROM city_minute ORDER BY window_start DESC LIMIT 5;   -- a row per city each "
-    "minute\n"
-    "  SELECT * FROM weather_alerts;        SELECT * FROM temperature_anomalies;\n"
-    "  SELECT city, count(*) FROM weather GROUP BY city;               -- a pull query on the "
-    "topic\n"
-    "  SELECT stage, error FROM ksq_dead_letters;                       -- the malformed records\n"
-    "  .tables   .schema city_minute   .mode box   .help   .quit\n";
+    "  SELECT stage, error FROM ksq_dead_letters;          -- the malformed records\n"
+    "  .streams   .views   .stats   .schema city_minute   .help   .quit\n";
 
 int main(int argc, char **argv)
 {
@@ -291,6 +268,8 @@ int main(int argc, char **argv)
     cli_options o;
     memset(&sh, 0, sizeof sh);
     memset(&o, 0, sizeof o);
+    /* Characters (for readline and column widths), not numbers: "%f" keeps its '.'. */
+    setlocale(LC_CTYPE, "");
     sh.out = stdout;
     sh.zNull = strdup("");
     int rc = parse_args(argc, argv, &o, &sh);
@@ -338,24 +317,29 @@ int main(int argc, char **argv)
 
     int nErr = 0;
     sh.bail = o.bail || !interactiveStdin || o.nFile > 0 || o.nSql > 0;
+    int toPrompt = o.nSql == 0 && o.nFile == 0 && interactiveStdin;
+    if (!toPrompt) catch_stop_signals(&sh);
     if (o.demo) nErr += start_demo(&sh, mock, &gen);
     o.viewsBefore = ksqlite_views_created(sh.k);
-    for (int i = 0; i < o.nFile && !(nErr && sh.bail) && !sh.quit; i++) {
+    for (int i = 0; i < o.nFile && !(nErr && sh.bail) && !sh.quit && !sh.sigterm; i++) {
         nErr += input_run_file(&sh, o.azFile[i]);
         o.script = 1;
     }
-    for (int i = 0; i < o.nSql && !(nErr && sh.bail) && !sh.quit; i++) {
+    for (int i = 0; i < o.nSql && !(nErr && sh.bail) && !sh.quit && !sh.sigterm; i++) {
         char zSource[32];
         snprintf(zSource, sizeof zSource, "argument %d", i + 1);
         nErr += input_run_text(&sh, o.azSql[i], zSource);
     }
-    if (o.nSql == 0 && o.nFile == 0 && !(nErr && sh.bail) && !sh.quit) {
+    if (o.nSql == 0 && o.nFile == 0 && !(nErr && sh.bail) && !sh.quit && !sh.sigterm) {
         if (interactiveStdin) {
             sh.interactive = 1;
             sh.bail = o.bail;
             if (o.demo) fputs(demo_banner, stdout);
-            printf("ksqlite %s — enter SQL ending with ';', or .help\n", ksqlite_version());
+            printf("ksqlite %s — enter SQL ending with ';', .help for help, Tab completes\n",
+                   ksqlite_version());
             repl_run(&sh);
+            /* Errors at the prompt were shown there; they do not fail the exit. */
+            sh.nErr = 0;
         } else {
             input_run_file(&sh, "-");
             o.script = 1;
@@ -363,7 +347,9 @@ int main(int argc, char **argv)
     }
     nErr += sh.nErr;
     if (!nErr && !sh.quit) nErr += run_views(&sh, &o);
+    g_sh = NULL;
     if (sh.out != stdout) fclose(sh.out);
+    output_reset(&sh);
     ksq_gen_thread_stop(gen);
     ksqlite_close(sh.k);
     ksqlite_mock_stop(mock);

@@ -81,6 +81,7 @@ static inline int decode_check(const ksq_schema *s, const void *payload, size_t 
     if (!v) abort();
     int rc = ksq_decode(dec, payload, len, mask, v);
     uint64_t h1 = decode_digest(s, mask, rc, ksq_decoder_error(dec), v);
+    if (getenv("KSQ_FUZZ_DEBUG") && rc) fprintf(stderr, "decode: %s\n", ksq_decoder_error(dec));
     int rc2 = ksq_decode(dec, payload, len, mask, v);
     uint64_t h2 = decode_digest(s, mask, rc2, ksq_decoder_error(dec), v);
     if (rc != SQLITE_NOMEM && rc2 != SQLITE_NOMEM) FUZZ_ASSERT(h1 == h2);

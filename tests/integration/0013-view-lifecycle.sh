@@ -48,6 +48,8 @@ check_match "window_start needs a window" "window_start and window_end need TUMB
     "$(err "CREATE MATERIALIZED VIEW bad AS SELECT city, window_start, count(*) FROM weather GROUP BY city;")"
 check_match "ORDER BY is refused with a reason" "ORDER BY and LIMIT are not supported in continuous views" \
     "$(err "CREATE MATERIALIZED VIEW bad AS SELECT city FROM weather ORDER BY city;")"
+check_match "clauses in SQL's order" "HAVING must come after FROM, WHERE and GROUP BY" \
+    "$(err "CREATE MATERIALIZED VIEW bad AS SELECT city HAVING count(*) > 1 FROM weather GROUP BY city;")"
 check_match "aggregates do not nest" "aggregate functions cannot be nested" \
     "$(err "CREATE MATERIALIZED VIEW bad AS SELECT max(count(*)) FROM weather;")"
 check "failed statements leave the database as it was" "$before" "$(schema_count)"
