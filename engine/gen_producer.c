@@ -16,11 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-/* Delivery report: count what the broker acknowledged. */
+/* Delivery report: count what the broker acknowledged (each message's
+** opaque is the counter; the client's opaque is its ksq_kclient, where the
+** error callback writes). */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    if (!m->err) (*(int64_t *)opaque)++;
+    (void)opaque;
+    if (!m->err && m->_private) (*(int64_t *)m->_private)++;
 }
 
 int ksq_gen_produce(const ksq_gen_config *cfg, ksq_gen_produce_opts *opts, char **pzErr)
@@ -36,7 +39,6 @@ int ksq_gen_produce(const ksq_gen_config *cfg, ksq_gen_produce_opts *opts, char 
     rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof err);
     rd_kafka_conf_set(conf, "compression.codec", "lz4", err, sizeof err);
     rd_kafka_conf_set(conf, "queue.buffering.max.messages", "200000", err, sizeof err);
-    rd_kafka_conf_set_opaque(conf, &opts->nProduced);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     opts->nProduced = 0;
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -69,7 +71,8 @@ int ksq_gen_produce(const ksq_gen_config *cfg, ksq_gen_produce_opts *opts, char 
             rd_kafka_resp_err_t e = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(opts->zTopic), RD_KAFKA_V_PARTITION(part),
                 RD_KAFKA_V_KEY(ev.key, (size_t)ev.nKey), RD_KAFKA_V_VALUE(ev.payload, (size_t)ev.n),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&opts->nProduced),
+                RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(rk, 10);
                 continue;

@@ -2,11 +2,46 @@
 ** kafka_meta.c — what a topic holds: its partitions, the first and last
 ** offsets of each, and the offset at a point in time. Every call is bounded
 ** by a timeout and fails with a message that names the topic or brokers.
+** Errors a broker gives while leaders move or a broker restarts (not
+** leader, leader not available, a dropped connection, ...) are retried
+** until the timeout: rd_kafka_metadata() and rd_kafka_offsets_for_times()
+** return them as they are.
 */
 #include "ksq_int.h"
 
 #include <librdkafka/rdkafka.h>
 #include <string.h>
+
+#define RETRY_BACKOFF_MS 100 /* between two tries of a request that failed for now */
+
+/* Is err one a broker gives for now (a leader moving, a broker restarting,
+** a connection lost), so the same request can succeed a moment later? */
+static int retriable(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE: return 1;
+    default: return 0;
+    }
+}
+
+/* Milliseconds left before deadline (a monotonic time), at least 0. */
+static int time_left(int64_t deadline)
+{
+    int64_t left = deadline - ksq_monotonic_ms();
+    return left > 0 ? (int)left : 0;
+}
 
 /* An error message for a failed request to the brokers. */
 static char *broker_error(const ksq_kclient *client, rd_kafka_resp_err_t err, int timeout_ms)
@@ -25,16 +60,29 @@ int ksq_meta_partitions(rd_kafka_t *rk, const ksq_kclient *client, const char *z
                         int timeout_ms, int32_t **paPart, int *pnPart, char **pzErr)
 {
     const rd_kafka_metadata_t *md = NULL;
-    /* All topics: asking for one topic by name would auto-create it on some
-    ** brokers (the mock cluster among them). */
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
-    if (err) {
-        *pzErr = broker_error(client, err, timeout_ms);
-        return SQLITE_ERROR;
-    }
     const rd_kafka_metadata_topic_t *t = NULL;
-    for (int i = 0; i < md->topic_cnt; i++) {
-        if (strcmp(md->topics[i].topic, zTopic) == 0) t = &md->topics[i];
+    int64_t deadline = ksq_monotonic_ms() + timeout_ms;
+    for (;;) {
+        /* All topics: asking for one topic by name would auto-create it on
+        ** some brokers (the mock cluster among them). */
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, time_left(deadline));
+        t = NULL;
+        for (int i = 0; !err && i < md->topic_cnt; i++) {
+            if (strcmp(md->topics[i].topic, zTopic) == 0) t = &md->topics[i];
+        }
+        /* A topic whose leaders are being elected is asked about again. */
+        rd_kafka_resp_err_t again = err ? err : t ? t->err : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (!retriable(again) || time_left(deadline) <= RETRY_BACKOFF_MS) {
+            if (err) {
+                if (md) rd_kafka_metadata_destroy(md);
+                *pzErr = broker_error(client, err, timeout_ms);
+                return SQLITE_ERROR;
+            }
+            break;
+        }
+        if (md) rd_kafka_metadata_destroy(md);
+        md = NULL;
+        ksq_sleep_ms(RETRY_BACKOFF_MS);
     }
     int rc = SQLITE_OK;
     if (!t || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
@@ -70,15 +118,21 @@ static int list_offsets(rd_kafka_t *rk, const char *zTopic, const ksq_partition_
                         int64_t ts, int timeout_ms, int64_t *aOut, char **pzErr)
 {
     if (n == 0) return SQLITE_OK;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
-    for (int i = 0; i < n; i++)
-        rd_kafka_topic_partition_list_add(l, zTopic, a[i].partition)->offset = ts;
-    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, timeout_ms);
-    for (int i = 0; i < n && !err; i++) {
-        if (l->elems[i].err) err = l->elems[i].err;
-        aOut[i] = l->elems[i].offset;
+    int64_t deadline = ksq_monotonic_ms() + timeout_ms;
+    rd_kafka_resp_err_t err;
+    for (;;) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+            rd_kafka_topic_partition_list_add(l, zTopic, a[i].partition)->offset = ts;
+        err = rd_kafka_offsets_for_times(rk, l, time_left(deadline));
+        for (int i = 0; i < n && !err; i++) {
+            if (l->elems[i].err) err = l->elems[i].err;
+            aOut[i] = l->elems[i].offset;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (!retriable(err) || time_left(deadline) <= RETRY_BACKOFF_MS) break;
+        ksq_sleep_ms(RETRY_BACKOFF_MS);
     }
-    rd_kafka_topic_partition_list_destroy(l);
     if (err) {
         const ksq_kclient *client = rd_kafka_opaque(rk);
         *pzErr = broker_error(client, err, timeout_ms);

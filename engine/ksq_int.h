@@ -313,6 +313,14 @@ int ksq_stream_def_finish_schema(ksq_stream_def *def, char **pzErr);
 void ksq_stream_def_clear(ksq_stream_def *def);
 
 /* ------------------------------------------------------------------------
+** mock.c — the embedded Kafka (public API: ksqlite_mock_* in ksqlite.h).
+*/
+struct ksqlite_mock;
+/* The rd_kafka_mock_cluster_t of a mock, for fault injection (tools/broker.c);
+** owned by the mock. */
+void *ksq_mock_cluster(struct ksqlite_mock *m);
+
+/* ------------------------------------------------------------------------
 ** vtab_kafka.c — the `kafka` virtual table module.
 */
 int ksq_vtab_register(sqlite3 *db, ksqlite *k);

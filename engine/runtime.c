@@ -608,27 +608,60 @@ int ksq_runtime_run(ksqlite *k, int timeoutMs, int *pnEvents, char **pzErr)
     return rc;
 }
 
+/* Can a step that failed with rc succeed when tried again: brokers
+** unreachable or a topic unavailable (SQLITE_ERROR), a full disk, an I/O
+** error, a locked database? Not a corrupt or read-only database, misuse or
+** lack of memory. The batch that failed was rolled back and is read again. */
+static int step_error_may_pass(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_MISUSE:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM: return 0;
+    default: return 1;
+    }
+}
+
+#define SERVE_RETRY_MIN_MS 500   /* first pause after a failed step */
+#define SERVE_RETRY_MAX_MS 10000 /* the pause doubles up to this */
+
 int ksq_runtime_serve(ksqlite *k, char **pzErr)
 {
     ksq_runtime *rt = k->rt;
-    int rc = SQLITE_OK;
-    while (rt && !rt->stop && !rc) {
+    int rc = SQLITE_OK, pauseMs = 0;
+    while (rt && !rt->stop) {
         int n;
         char *zErr = NULL;
         rc = ksq_runtime_step(k, 200, &n, &zErr);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-            /* Another writer holds the database: the batch is read again. */
-            ksq_log(KSQ_LOG_WARN, "%s; retrying", zErr ? zErr : sqlite3_errstr(rc));
-            rc = SQLITE_OK;
+        if (rc == SQLITE_OK) {
+            pauseMs = 0;
+            if (ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
+            continue;
         }
-        if (rc) {
+        if (!step_error_may_pass(rc)) {
             *pzErr = zErr;
-            zErr = NULL;
+            return rc;
         }
+        /* Ride it out: log, pause (doubling up to 10 s), read the batch again. */
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            pauseMs = 0; /* another writer holds the database: retry at once */
+        } else {
+            pauseMs = pauseMs ? pauseMs * 2 : SERVE_RETRY_MIN_MS;
+            if (pauseMs > SERVE_RETRY_MAX_MS) pauseMs = SERVE_RETRY_MAX_MS;
+        }
+        ksq_log(KSQ_LOG_WARN, "%s; trying again in %.1f s", zErr ? zErr : sqlite3_errstr(rc),
+                pauseMs / 1000.0);
         sqlite3_free(zErr);
-        if (!rc && ksqlite_view_count(k) == 0) ksq_sleep_ms(200); /* nothing to run yet */
+        for (int waited = 0; waited < pauseMs && !rt->stop; waited += 50) ksq_sleep_ms(50);
     }
-    if (!rc && rt) {
+    /* The stop's commit and publishing: if the last step failed this is its
+    ** last try, and a failure here is the caller's error (what could not be
+    ** published stays buffered in the database for the next run). */
+    rc = SQLITE_OK;
+    if (rt) {
         rc = flush(k, BATCH_FLUSH, pzErr);
         rt->stop = 0; /* honoured: a later call runs again */
     }

@@ -241,8 +241,14 @@ KSQLITE_API int ksqlite_run_to_end(ksqlite *k, int drain, char **pzErr);
 /* Run the views until ksqlite_stop(): the loop of a service. Before it
 ** returns, the windows that can close are emitted and committed. A stop
 ** called before ksqlite_serve() makes it return at once (after that
-** commit). While another connection holds the database, batches are
-** retried. Returns KSQLITE_OK after a stop, or the error that ended it. */
+** commit). Errors that can pass are logged and ridden out: another
+** connection holding the database (retried at once), brokers unreachable, a
+** topic unavailable, a full disk or an I/O error (retried after a pause that
+** doubles from 0.5 s up to 10 s; the failed batch was rolled back and is read
+** again). A corrupt or read-only database, misuse or lack of memory ends it.
+** Returns KSQLITE_OK after a stop whose commit succeeded, or the error that
+** ended it (then what the sinks could not publish stays buffered in the
+** database for the next run). */
 KSQLITE_API int ksqlite_serve(ksqlite *k, char **pzErr);
 
 /* Ask ksqlite_serve(), ksqlite_run() or ksqlite_run_to_end() to return at
