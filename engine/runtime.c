@@ -652,8 +652,8 @@ int ksq_runtime_serve(ksqlite *k, char **pzErr)
             pauseMs = pauseMs ? pauseMs * 2 : SERVE_RETRY_MIN_MS;
             if (pauseMs > SERVE_RETRY_MAX_MS) pauseMs = SERVE_RETRY_MAX_MS;
         }
-        ksq_log(KSQ_LOG_WARN, "%s; trying again in %.1f s", zErr ? zErr : sqlite3_errstr(rc),
-                pauseMs / 1000.0);
+        ksq_log(pauseMs ? KSQ_LOG_ERROR : KSQ_LOG_WARN, "%s; trying again in %.1f s",
+                zErr ? zErr : sqlite3_errstr(rc), pauseMs / 1000.0);
         sqlite3_free(zErr);
         for (int waited = 0; waited < pauseMs && !rt->stop; waited += 50) ksq_sleep_ms(50);
     }
