@@ -5,7 +5,7 @@
 # the status line stays quiet.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/term.sh"
-start_broker --topic big:8
+start_broker --topic big:32 # room for 600,000 events (the mock keeps 5 MiB a partition)
 gen --brokers "$BROKERS" --topic big --count 60000 --cities 20 --seed 2 --start 2026-11-21T10:00:00Z \
     >/dev/null 2>"$WORK/gen.err"
 
@@ -39,20 +39,20 @@ term_wait '^60000$'
 check "the shell still works after two interrupts" "60000" "$(term_after 4 | sed -n 2p)"
 
 # A new view reads the topic from its start: a status line while it catches
-# up, then the prompt. (HOP by the minute puts each event in 60 windows, so
-# catching up takes longer than the status line's 300 ms delay.)
-gen --brokers "$BROKERS" --topic big --count 90000 --cities 20 --seed 3 --start 2026-11-21T12:00:00Z \
+# up, then the prompt. (600,000 events take the view well over the status
+# line's 300 ms delay.)
+gen --brokers "$BROKERS" --topic big --count 540000 --cities 20 --seed 3 --start 2026-11-21T12:00:00Z \
     >/dev/null 2>>"$WORK/gen.err"
-term_line "CREATE MATERIALIZED VIEW hourly AS SELECT city, window_start, count(*) AS n, avg(temperature) AS t, max(windspeed) AS w FROM big GROUP BY city, HOP(ts, '1 hour', '1 minute') EMIT CHANGES;"
+term_line "CREATE MATERIALIZED VIEW hourly AS SELECT city, window_start, count(*) AS n, avg(temperature) AS t, max(windspeed) AS w FROM big GROUP BY city, HOP(ts, '1 hour', '5 minutes') EMIT CHANGES;"
 term_wait 'views catching up [0-9.]+% · lag [0-9,]+ · [0-9,]+ ev/s · watermark [-0-9 :]+ · any key for the prompt'
 term_wait_count '^ksqlite>' 6 60
 check "the status line is cleared when the view has caught up" 0 "$(term_screen | grep -c 'catching up' || true)"
-hourly() { # events in the view's windows (each event is in 60), via another connection
+hourly() { # events in the view's windows (each event is in 12), via another connection
     "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT coalesce(sum(n), 0) FROM hourly").fetchone()[0])' "$WORK/db"
 }
 deadline=$((SECONDS + 30))
-while [ "$SECONDS" -lt "$deadline" ] && [ "$(hourly)" -lt $((150000 * 60)) ]; do sleep 0.2; done
-check "and the view has read the whole topic (the last events at the prompt)" $((150000 * 60)) "$(hourly)"
+while [ "$SECONDS" -lt "$deadline" ] && [ "$(hourly)" -lt $((600000 * 12)) ]; do sleep 0.2; done
+check "and the view has read the whole topic (the last events at the prompt)" $((600000 * 12)) "$(hourly)"
 
 # Ctrl-C during a script run with .read cancels the rest of the script too.
 printf '%s\n' "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;" \
@@ -72,6 +72,6 @@ term_quit
 # Two full scans with decoding: long enough for a status line on a terminal.
 ksq --brokers "$BROKERS" "$WORK/db" "SELECT count(*) FROM big WHERE temperature <= (SELECT max(temperature) FROM big);" \
     >"$WORK/out" 2>"$WORK/err"
-check "with output redirected the result is plain" 150000 "$(cut -d'|' -f1 "$WORK/out")"
+check "with output redirected the result is plain" 600000 "$(cut -d'|' -f1 "$WORK/out")"
 check "and stderr stays quiet" "" "$(cat "$WORK/err")"
 finish
