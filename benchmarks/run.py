@@ -96,7 +96,7 @@ def workloads(build, brokers):
                 view_run(ksq, brokers, "hop", HOP_SELECT)),
         "session": ("SESSION(ts, '2 seconds') by city: 130,000 sessions",
                     view_run(ksq, brokers, "session", SESSION_SELECT)),
-        "join": ("TUMBLE(1 minute) by city joined with a 114-row cities table (enrichment)",
+        "join": ("TUMBLE(1 minute) by city joined with a 113-row cities table (enrichment)",
                  view_run(ksq, brokers, "joined", JOIN_SELECT, before=[cities_table(build)])),
         "sink": ("a filter view passing every event into a CSV file sink partitioned by city and hour",
                  view_run(ksq, brokers, "sink", "SELECT * FROM weather", extra=[
