@@ -244,15 +244,15 @@ def charts(names, rate, rss, lat, docs):
     data = os.path.join(WORK_DIR, "bars.dat")
     with open(data, "w") as f:
         for n in names:
-            f.write("%s %.3f %.1f\n" % (n.replace("_", "\\_"), rate[n] / rate["floor"], rss[n]))
+            f.write('"%s" %.3f %.1f\n' % (n, rate[n] / rate["floor"], rss[n]))
     ldata = os.path.join(WORK_DIR, "latency.dat")
     with open(ldata, "w") as f:
-        for key, label in (("close_ms", "window\\ close"), ("visible_ms", "EMIT\\ CHANGES")):
+        for key, label in (("close_ms", "window close (EMIT FINAL)"), ("visible_ms", "event to visible (EMIT CHANGES)")):
             med = {q: statistics.median(r[key][q] for r in lat) for q in ("p50", "p99", "max")}
-            f.write("%s %.1f %.1f %.1f\n" % (label, med["p50"], med["p99"], med["max"]))
-    common = ("set terminal pngcairo size 900,420 font 'DejaVu Sans,10'\n"
+            f.write('"%s" %.1f %.1f %.1f\n' % (label, med["p50"], med["p99"], med["max"]))
+    common = ("set terminal pngcairo noenhanced size 900,420 font 'DejaVu Sans,10'\n"
               "set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.8\n"
-              "set xtics rotate by -35 left\nset grid ytics\nset key off\n")
+              "set xtics rotate by -35 left\nset grid ytics\nset key off\nset yrange [0:*]\n")
     script = common + (
         "set output '%s/bench-throughput.png'\n"
         "set title 'Throughput, as a ratio to the floor (median of the rounds; higher is better)'\n"
