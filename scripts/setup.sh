@@ -8,7 +8,7 @@
 set -eu
 
 BUILD="gcc g++ make cmake pkg-config librdkafka-dev libsqlite3-dev libreadline-dev libjansson-dev libsimdjson-dev libcsv-dev libmicrohttpd-dev"
-TEST="kcat sqlite3 python3 python3-kafka tmux clang-format curl clang libclang-rt-14-dev" # clang + rt: libFuzzer
+TEST="kcat sqlite3 python3 python3-kafka tmux clang-format curl clang libclang-rt-14-dev valgrind" # clang + rt: libFuzzer
 BENCH="gnuplot-nox"
 
 want="$BUILD"

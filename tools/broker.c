@@ -32,6 +32,7 @@
 ** librdkafka 2.0.2's mock answers Metadata without looking at them (they stay
 ** queued until cleared): use topic-error for Metadata faults.
 */
+#define _GNU_SOURCE /* ppoll */
 #include "ksq_int.h"
 #include "ksqlite.h"
 
@@ -48,6 +49,11 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+/* SIGTERM and SIGINT are blocked from the start (the cluster's threads
+** inherit that) and let in only while serve() waits, in sigsuspend() or
+** ppoll() with this mask: a stop can be neither taken by another thread nor
+** missed between the test of g_stop and the wait. */
+static sigset_t g_waitMask;
 
 static void on_signal(int sig)
 {
@@ -262,11 +268,12 @@ static void serve(ksqlite_mock *m, int control)
     size_t used = 0;
     while (!g_stop) {
         if (!control) {
-            pause();
+            sigsuspend(&g_waitMask);
             continue;
         }
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-        int r = poll(&pfd, 1, 500);
+        struct timespec wait = {.tv_sec = 0, .tv_nsec = 500 * 1000000L};
+        int r = ppoll(&pfd, 1, &wait, &g_waitMask);
         if (r <= 0) continue; /* a signal, or nothing yet */
         ssize_t got = read(STDIN_FILENO, buf + used, sizeof buf - 1 - used);
         if (got <= 0) {
@@ -311,6 +318,11 @@ int main(int argc, char **argv)
             return strcmp(a, "help") == 0 ? 0 : 1;
         }
     }
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stops, &g_waitMask);
     ksqlite_mock *m;
     char *zErr = NULL;
     if (ksqlite_mock_start(nBrokers, &m, &zErr) != KSQLITE_OK) {

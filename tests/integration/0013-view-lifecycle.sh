@@ -103,7 +103,7 @@ SQL
 "$BIN/ksqlite" "$DB" -f "$WORK/service.sql" &
 PIDS+=($!)
 SERVICE=$!
-for i in $(seq 100); do
+for i in $(seq $((100 * KSQ_SLOW))); do
     n=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM counts;" 2>/dev/null || echo 0)
     [ "$n" = 9000 ] && break
     sleep 0.1

@@ -22,7 +22,7 @@ check "a typed query shows its result" "ksqlite> SELECT count(*) FROM weather;
 term_line "SELECT city,"
 term_wait '^   \.\.\.>$'
 term_line "       count(*) AS n"
-term_line "  FROM weather GROUP BY city ORDER BY city LIMIT 2;"
+term_cmd "  FROM weather GROUP BY city ORDER BY city LIMIT 2;"
 term_wait '^Berlin\|40$'
 check "a multi-line statement runs at its ';'" "ksqlite> SELECT city,
    ...>        count(*) AS n
@@ -32,7 +32,7 @@ London|40" "$(term_after 3 | head -5)"
 
 Q="SELECT 'Washington, D.C.' AS city, 'said \"hi\"' AS note, 1.5 AS t UNION ALL SELECT 'Oslo', NULL, -2;"
 term_line ".mode box"
-term_line "$Q"
+term_cmd "$Q"
 term_wait '^└'
 check "box mode" "┌──────────────────┬───────────┬─────┐
 │       city       │   note    │  t  │
@@ -42,15 +42,15 @@ check "box mode" "┌──────────────────┬�
 └──────────────────┴───────────┴─────┘" "$(term_after 5 | sed -n '2,7p')"
 
 term_line ".mode csv"
-term_line ".headers on"
-term_line "$Q"
+term_cmd ".headers on"
+term_cmd "$Q"
 term_wait '^Oslo,,-2$'
 check "csv mode quotes per RFC 4180" 'city,note,t
 "Washington, D.C.","said ""hi""",1.5
 Oslo,,-2' "$(term_after 8 | sed -n '2,4p')"
 
 term_line ".mode json"
-term_line "$Q"
+term_cmd "$Q"
 term_wait '^\{"city":"Oslo"'
 check "json mode" '[{"city":"Washington, D.C.","note":"said \"hi\"","t":1.5},
 {"city":"Oslo","note":null,"t":-2}]' "$(term_after 10 | sed -n '2,3p')"
@@ -72,7 +72,7 @@ term_wait_count '^   \.\.\.>' 3
 term_keys C-c
 term_wait_count '^ksqlite>' 14
 term_line ".mode list"
-term_line "SELECT 'after' || ' ctrl-c';"
+term_cmd "SELECT 'after' || ' ctrl-c';"
 term_wait '^after ctrl-c$'
 check "Ctrl-C at the prompt drops the half-typed statement" "" "$(term_screen | grep -x 'never' || true)"
 term_quit

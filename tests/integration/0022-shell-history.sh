@@ -17,7 +17,7 @@ term_wait '^ksqlite>$'
 term_line "SELECT 'first session' AS s;"
 term_wait '^first session$'
 term_line "SELECT 6 *"
-term_line "  7;"
+term_cmd "  7;"
 term_wait '^42$'
 term_quit
 check "the history file keeps both statements, the multi-line one as one entry" \

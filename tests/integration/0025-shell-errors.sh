@@ -29,7 +29,7 @@ check "an unknown table: similar names" "Error: no such table: wether
 hint: did you mean weather?" "$(term_after 3 | sed -n '2,5p')"
 
 term_line "SELECT w.city FROM weather w"
-term_line "  WHERE w.windsped > 10;"
+term_cmd "  WHERE w.windsped > 10;"
 term_wait_count '^hint: ' 3
 check "a multi-line statement: the line, the caret, the qualified column" "Error: line 2: no such column: w.windsped
     WHERE w.windsped > 10;

@@ -12,7 +12,7 @@ check_match "and what to try" "EMIT CHANGES;.*Ctrl-C stops" "$screen"
 check_match "including the dot-commands" "\.streams +\.views +\.stats" "$screen"
 
 term_line ".mode box"
-term_line "SELECT city, temperature FROM weather EMIT CHANGES;"
+term_cmd "SELECT city, temperature FROM weather EMIT CHANGES;"
 term_wait '^│ +city +│ +temperature +│$'
 term_wait_count '^│ [A-Z][A-Za-z ]+ +│ +-?[0-9.]+ │$' 10
 check_match "a push query on the demo stream prints rows in a box" "┌─+┬─+┐
@@ -23,7 +23,7 @@ term_keys C-c
 term_wait '^push query stopped after [0-9]+ rows$'
 term_wait_count '^ksqlite>' 3
 term_line ".mode list"
-term_line "SELECT count(*) > 0, count(DISTINCT city) FROM city_baseline;"
+term_cmd "SELECT count(*) > 0, count(DISTINCT city) FROM city_baseline;"
 term_wait '^1\|24$'
 check "the prompt works after Ctrl-C, on the views the demo runs" "1|24" "$(term_after 4 | sed -n 2p)"
 

@@ -8,8 +8,8 @@
 STORY="The quick brown fox jumps over the lazy dog while the weather station in Reykjavik reports gale force winds of ninety kilometres per hour and the stream keeps every single reading for the views that summarise them by the minute and by the hour"
 term_start "$BIN/ksqlite" :memory:
 term_wait '^ksqlite>$'
-term_line ".mode table"
-term_line "SELECT 7 AS id, '$STORY' AS story, 'short' AS tag, '$STORY' AS again;"
+term_cmd ".mode table"
+term_cmd "SELECT 7 AS id, '$STORY' AS story, 'short' AS tag, '$STORY' AS again;"
 term_wait '^\+-+\+-+\+-+\+-+\+$' 
 term_wait_count '^\+-+\+-+\+-+\+-+\+$' 3
 term_after 2 | sed -n '2,$p' | grep -E '^[+|]' >"$WORK/grid"
@@ -30,42 +30,42 @@ else: print("ok")
 EOF
 )"
 
-term_line ".mode box"
-term_line ".width 6 20"
-term_line "SELECT 7 AS id, '$STORY' AS story;"
+term_cmd ".mode box"
+term_cmd ".width 6 20"
+term_cmd "SELECT 7 AS id, '$STORY' AS story;"
 term_wait '^└─+┴─+┘$'
 check ".width fixes the columns (positive: left-aligned, as sqlite3)" "┌────────┬──────────────────────┐
 │   id   │        story         │
 ├────────┼──────────────────────┤
 │ 7      │ The quick brown fox  │
 │        │ jumps over the lazy  │" "$(term_after 5 | sed -n '2,6p')"
-term_line ".width"
+term_cmd ".width"
 
-term_line ".once $WORK/wide.txt"
-term_line ".mode table"
-term_line "SELECT 7 AS id, '$STORY' AS story;"
+term_cmd ".once $WORK/wide.txt"
+term_cmd ".mode table"
+term_cmd "SELECT 7 AS id, '$STORY' AS story;"
 term_wait_count '^ksqlite>' 10
 check "output to a file is not fitted to the terminal" 1 "$(grep -c 'jumps over the lazy dog while' "$WORK/wide.txt")"
 
-term_line ".mode line"
-term_line ".nullvalue (null)"
-term_line "SELECT NULL AS a, 2 AS bb;"
+term_cmd ".mode line"
+term_cmd ".nullvalue (null)"
+term_cmd "SELECT NULL AS a, 2 AS bb;"
 term_wait '^bb = 2$'
 check "line mode with .nullvalue" " a = (null)
 bb = 2" "$(term_after 12 | sed -n '2,3p')"
 
-term_line ".mode markdown"
-term_line "SELECT 'x|y' AS a, 1 AS b;"
+term_cmd ".mode markdown"
+term_cmd "SELECT 'x|y' AS a, 1 AS b;"
 term_wait '^\| x\\\|y \| 1 \|$'
 check "markdown mode escapes the pipe" "| a    | b |
 |------|---|
 | x\\|y | 1 |" "$(term_after 14 | sed -n '2,4p')"
 
-term_line ".mode tabs"
-term_line ".headers on"
-term_line ".once $WORK/tabs.txt"
-term_line "SELECT 'a' AS x, 'b' AS y;"
-term_line ".output"
+term_cmd ".mode tabs"
+term_cmd ".headers on"
+term_cmd ".once $WORK/tabs.txt"
+term_cmd "SELECT 'a' AS x, 'b' AS y;"
+term_cmd ".output"
 term_wait_count '^ksqlite>' 20
 check "tabs mode with a header" "x	y
 a	b" "$(cat "$WORK/tabs.txt")"
@@ -73,8 +73,8 @@ a	b" "$(cat "$WORK/tabs.txt")"
 # A grid that cannot fit even with its columns at their narrowest turns
 # into records, one "name = value" per line.
 cols=$(for i in $(seq -w 1 30); do printf "'value_%s' AS column_%s, " "$i" "$i"; done)
-term_line ".mode box"
-term_line "SELECT ${cols%, };"
+term_cmd ".mode box"
+term_cmd "SELECT ${cols%, };"
 term_wait '^column_30 = value_30$'
 check "a grid too wide for the terminal prints records instead" "column_01 = value_01
 column_02 = value_02" "$(term_after 21 | sed -n '2,3p')"

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 start_broker --topic weather:4
 # The immutable flag must not outlive the test (rm -rf cannot remove it).
-trap 'rc=$?; chattr -R -i "$WORK" 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; chattr -R -i "$WORK" 2>/dev/null; (exit $rc); cleanup' EXIT
 if ! out=$(timeout 280 "$PY" "$SRC/tests/integration/disk_faults.py" "$BIN" "$BROKERS" "$WORK" 2>&1); then
     echo "$out"
     fail "a disk fault lost, repeated or exposed rows, or the service failed"

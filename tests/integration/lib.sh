@@ -18,6 +18,67 @@ SANITIZER_EXIT=86
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=$SANITIZER_EXIT"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1:exitcode=$SANITIZER_EXIT"
 
+# Under valgrind memcheck (KSQ_VALGRIND=1; ./dev test runs the tests labelled
+# "valgrind" so) every program of the build that a test starts, itself or
+# through its Python driver, runs under memcheck: BIN becomes a directory of
+# wrappers that exec valgrind on the real programs (ksqlite, ksqlite-gen,
+# ksqlite-broker, tests/test_*), and everything else there links to the real
+# build. An error or a definite or indirect leak makes the program exit
+# SANITIZER_EXIT and fails the test, and so does any error in a log of
+# $WORK/valgrind (cleanup reads them all: a driver may not look at exit codes,
+# a killed program writes no summary). KSQ_SLOW scales the tests' waits.
+KSQ_SLOW=${KSQ_SLOW:-1}
+VALGRIND=()
+if [ "${KSQ_VALGRIND:-0}" = 1 ]; then
+    KSQ_SLOW=${KSQ_VALGRIND_SLOW:-10}
+    mkdir -p "$WORK/valgrind" "$WORK/vgbin/tests"
+    # shellcheck disable=SC2054 # definite,indirect is one argument
+    VALGRIND=(valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect
+        --error-exitcode="$SANITIZER_EXIT" --num-callers=30 --suppressions="$SRC/tests/valgrind.supp"
+        "--log-file=$WORK/valgrind/%p.log")
+    valgrind_wrap() { # valgrind_wrap DIR: wrappers for DIR's programs, links for the rest
+        local f name
+        for f in "$BIN/$1"*; do
+            name=${f#"$BIN/"}
+            [ -e "$WORK/vgbin/$name" ] && continue
+            case "$name" in
+            ksqlite | ksqlite-gen | ksqlite-broker | tests/test_*)
+                if [ -f "$f" ] && [ -x "$f" ]; then
+                    printf '#!/bin/sh\nexec %s "$@"\n' "$(printf '%q ' "${VALGRIND[@]}" "$f")" >"$WORK/vgbin/$name"
+                    chmod +x "$WORK/vgbin/$name"
+                    continue
+                fi
+                ;;
+            esac
+            ln -s "$f" "$WORK/vgbin/$name"
+        done
+    }
+    valgrind_wrap tests/
+    valgrind_wrap ""
+    BIN=$WORK/vgbin
+fi
+export KSQ_SLOW
+
+# valgrind_check: fail the test on any error valgrind logged, and count the
+# programs that ran under it (to $KSQ_VALGRIND_STATS if set: test, programs,
+# programs with errors).
+valgrind_check() {
+    local f n=0 bad=0
+    for f in "$WORK"/valgrind/*.log; do
+        [ -e "$f" ] || continue
+        n=$((n + 1))
+        # Error kinds as memcheck words them, and a crash (SIGILL, SIGABRT,
+        # SIGBUS, SIGFPE, SIGSEGV); not a kill by SIGTERM or SIGKILL.
+        if grep -Eq '== ERROR SUMMARY: [1-9]|== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap|Argument .* of function|Jump to the invalid address)|terminating with default action of signal (4|6|7|8|11) ' "$f"; then
+            bad=$((bad + 1))
+            echo "valgrind errors in $(sed -n 's/^==[0-9]*== Command: //p' "$f" | head -n 1)" >>"$WORK/sanitizer"
+            cat "$f" >&2
+        fi
+    done
+    if [ -n "${KSQ_VALGRIND_STATS:-}" ]; then echo "$(basename "$0" .sh) $n $bad" >>"$KSQ_VALGRIND_STATS"; fi
+    return 0
+}
+
 # note_exit CODE COMMAND...: record a sanitizer exit (works from subshells).
 note_exit() {
     local rc=$1
@@ -34,6 +95,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || status=$?
         note_exit "$status" "background process $pid"
     done
+    if [ "${KSQ_VALGRIND:-0}" = 1 ]; then valgrind_check; fi
     if [ -s "$WORK/sanitizer" ]; then
         echo "FAIL: $(cat "$WORK/sanitizer")" >&2
         rc=1
@@ -61,7 +123,9 @@ check() {
 # check_match DESCRIPTION REGEX ACTUAL
 check_match() {
     NCHECK=$((NCHECK + 1))
-    if ! printf '%s' "$3" | grep -Eq -- "$2"; then
+    # (Not printf | grep -q: bash writes line by line, and a grep that quits at
+    # its first match would kill printf with SIGPIPE, failing under pipefail.)
+    if ! grep -Eq -- "$2" <<<"$3"; then
         printf 'FAIL: %s\n  expected to match: %s\n  actual: %s\n' "$1" "$2" "$3" >&2
         exit 1
     fi
@@ -73,7 +137,7 @@ start_broker() {
     "$BIN/ksqlite-broker" "$@" >"$WORK/broker.out" 2>"$WORK/broker.err" &
     PIDS+=($!)
     local i
-    for i in $(seq 100); do
+    for i in $(seq $((100 * KSQ_SLOW))); do
         if [ -s "$WORK/broker.out" ]; then break; fi
         sleep 0.05
     done
@@ -105,7 +169,7 @@ produce_lines() {
 # exit by itself, so cleanup sees its real exit status.
 wait_exit() {
     local i
-    for i in $(seq 100); do
+    for i in $(seq $((100 * KSQ_SLOW))); do
         kill -0 "$1" 2>/dev/null || return 0
         sleep 0.1
     done

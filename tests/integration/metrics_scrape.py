@@ -20,6 +20,7 @@ import sys
 import time
 
 BIN, BROKERS, WORK, SRC = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+SLOW = int(os.environ.get("KSQ_SLOW", "1"))  # waits scale under valgrind (lib.sh)
 os.chdir(WORK)
 checks = 0
 
@@ -59,7 +60,7 @@ err = open("svc.err", "w")
 svc = subprocess.Popen([os.path.join(BIN, "ksqlite"), "--metrics", "127.0.0.1:0", "svc.db", "-f", "svc.sql"],
                        stdout=subprocess.DEVNULL, stderr=err)
 url = None
-for _ in range(100):
+for _ in range(100 * SLOW):
     m = re.search(r"metrics at (http://127\.0\.0\.1:\d+/metrics)", open("svc.err").read())
     if m:
         url = m.group(1)
@@ -90,7 +91,7 @@ def value(d, name, **labels):
 
 
 def wait_for(cond, seconds=30):
-    deadline = time.time() + seconds
+    deadline = time.time() + seconds * SLOW
     d = {}
     while time.time() < deadline:
         d = samples(scrape())
@@ -163,5 +164,5 @@ for p in dash["panels"]:
 check("the Grafana dashboard references only served metrics", [], sorted(used - set(families)))
 
 svc.send_signal(signal.SIGTERM)
-check("SIGTERM ends the service with 0", 0, svc.wait(timeout=30))
+check("SIGTERM ends the service with 0", 0, svc.wait(timeout=30 * SLOW))
 print("# %d checks passed" % checks)

@@ -15,7 +15,7 @@
 # bounded timeout; nothing relies on a bare sleep.
 TERM_SOCK="ksqtest-$$"
 TERM_N=0
-TERM_TIMEOUT=${TERM_TIMEOUT:-30} # seconds a wait may take on a loaded machine
+TERM_TIMEOUT=${TERM_TIMEOUT:-$((30 * KSQ_SLOW))} # seconds a wait may take on a loaded machine
 export HOME="$WORK/home" XDG_STATE_HOME=
 unset XDG_STATE_HOME
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
@@ -43,6 +43,7 @@ trap 'term_rc=$?; set +e; term_cleanup; (exit $term_rc); cleanup' EXIT
 # one from now on); its exit code goes to $WORK/term$TERM_N.rc.
 term_start() {
     TERM_N=$((TERM_N + 1))
+    TERM_PROMPTS=0
     local cmd
     cmd=$(printf '%q ' "$@")
     term_tmux new-session -d -s "t$TERM_N" -x 160 -y 50 \
@@ -69,8 +70,35 @@ term_type() {
 
 # term_line TEXT: type TEXT and Enter.
 term_line() {
+    TERM_PROMPTS=$(term_prompts)
     term_type "$1"
     term_keys Enter
+}
+
+# term_prompts: how many lines of the screen start with a prompt ("ksqlite>"
+# or the continuation "   ...>").
+term_prompts() {
+    term_screen | grep -Ec '^(ksqlite|   \.\.\.)>' || true
+}
+
+# term_cmd TEXT: wait until the shell shows a new prompt after the line typed
+# last, and waits there (an empty prompt is its last line), then type TEXT
+# and Enter. A line typed ahead of the prompt is echoed by the terminal
+# before it, and the prompt then does not start a line: prompt counts and
+# term_after go wrong (seen under valgrind, where the shell is slow).
+term_cmd() {
+    local deadline=$((SECONDS + TERM_TIMEOUT))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if [ "$(term_prompts)" -gt "$TERM_PROMPTS" ] &&
+            term_screen | grep -v '^$' | tail -n 1 | grep -Eq '^(ksqlite|   \.\.\.)>$'; then
+            term_line "$1"
+            return 0
+        fi
+        sleep 0.1
+    done
+    printf 'FAIL: waited %ss for a new prompt to type %s at:\n' "$TERM_TIMEOUT" "$1" >&2
+    term_screen >&2
+    exit 1
 }
 
 # term_wait REGEX [SECONDS]: wait until a line of the screen matches REGEX

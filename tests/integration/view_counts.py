@@ -19,6 +19,7 @@ from kafka import KafkaProducer
 
 BIN, BROKERS, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 KSQ = os.path.join(BIN, "ksqlite")
+SLOW = int(os.environ.get("KSQ_SLOW", "1"))  # waits scale under valgrind (lib.sh)
 producer = KafkaProducer(bootstrap_servers=BROKERS, max_in_flight_requests_per_connection=1)
 checks = 0
 
@@ -177,7 +178,7 @@ for name, timeout, want in (("short", "2 seconds", 2), ("long", "1 hour", 0)):
     # been silent for well over the short timeout.
     trickle(40)
     sent += 80
-    got = poll(path, "SELECT count(*) FROM m", want, 20)
+    got = poll(path, "SELECT count(*) FROM m", want, 20 * SLOW)
     check("idle_timeout %s, partitions 0 and 1 active: windows closed" % timeout, want, got)
     if name == "long":
         trickle(10)  # still active; the long timeout keeps every window open
@@ -186,11 +187,11 @@ for name, timeout, want in (("short", "2 seconds", 2), ("long", "1 hour", 0)):
               poll(path, "SELECT count(*) FROM m", -1, 1.5))
     else:
         check("idle_timeout 2 seconds, all partitions idle: the watermark is the most advanced one's", 5,
-              poll(path, "SELECT count(*) FROM m", 5, 20))
+              poll(path, "SELECT count(*) FROM m", 5, 20 * SLOW))
     check("idle_timeout %s: every event read and committed" % timeout, sent,
-          poll(path, "SELECT events FROM ksq_view_state", sent, 20))
+          poll(path, "SELECT events FROM ksq_view_state", sent, 20 * SLOW))
     p.send_signal(signal.SIGTERM)
-    check("idle_timeout %s: SIGTERM exits 0" % timeout, 0, p.wait(timeout=20))
+    check("idle_timeout %s: SIGTERM exits 0" % timeout, 0, p.wait(timeout=20 * SLOW))
 db = run(os.path.join(WORK, "idle_long.db"), "", "--exit-at-end", "--drain")
 check("after --drain every window is there", 6,
       db.execute("SELECT count(*) FROM m").fetchone()[0])
