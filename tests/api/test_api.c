@@ -13,6 +13,7 @@
 ** produced with kcat (produce()). Prints one "ok" line per check; exits 1
 ** at the first failure.
 */
+#include "api_check.h"
 #include "ksqlite.h"
 
 #include <pthread.h>
@@ -23,31 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *g_brokers, *g_topic, *g_dir;
-static int g_checks;
-
-#define CHECK(what, cond)                                                                          \
-    do {                                                                                           \
-        g_checks++;                                                                                \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL: %s (%s:%d)\n", what, __FILE__, __LINE__);                       \
-            exit(1);                                                                               \
-        }                                                                                          \
-        printf("ok %d - %s\n", g_checks, what);                                                    \
-    } while (0)
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static const char *g_dir; /* scratch directory */
 
 /* Produce events v in [from, to): {"city":"c<v%3>","ts":<ms>,"v":v} into
 ** partition v % 3, one a second of event time from 2026-11-21 12:00:00. */

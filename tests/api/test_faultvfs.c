@@ -20,6 +20,7 @@
 ** tests/integration/0062-io-faults.sh, which checks the sink's files; one
 ** "ok" line per check, exit 1 at the first failure.
 */
+#include "api_check.h"
 #include "ksqlite.h"
 
 #include <stdio.h>
@@ -34,18 +35,7 @@
 #define T0_MS      1795262400000LL /* 2026-11-21 12:00:00 UTC */
 #define CATCH_UP_S 60              /* a round that neither fails nor catches up fails the test */
 
-static const char *g_brokers, *g_topic, *g_dir;
-static int g_checks;
-
-#define CHECK(what, cond)                                                                          \
-    do {                                                                                           \
-        g_checks++;                                                                                \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL: %s (%s:%d)\n", what, __FILE__, __LINE__);                       \
-            exit(1);                                                                               \
-        }                                                                                          \
-        printf("ok %d - %s\n", g_checks, what);                                                    \
-    } while (0)
+static const char *g_dir; /* scratch directory */
 
 /* ------------------------------------------------------------------ the faulty VFS */
 
@@ -411,13 +401,6 @@ static long long check_consistent(const char *zWhen)
     sqlite3_exec(db, "COMMIT", 0, 0, NULL);
     sqlite3_close(db);
     return total;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Run the views of round r until they fail or have counted every event

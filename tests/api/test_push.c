@@ -9,6 +9,7 @@
 ** (produce()), first 300 of them, later more while push queries run. Prints one "ok"
 ** line per check; exits 1 at the first failure.
 */
+#include "api_check.h"
 #include "ksqlite.h"
 
 #include <pthread.h>
@@ -17,25 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *g_brokers, *g_topic;
-static int g_checks;
-
-#define CHECK(what, cond)                                                                          \
-    do {                                                                                           \
-        g_checks++;                                                                                \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL: %s (%s:%d)\n", what, __FILE__, __LINE__);                       \
-            exit(1);                                                                               \
-        }                                                                                          \
-        printf("ok %d - %s\n", g_checks, what);                                                    \
-    } while (0)
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Produce events v in [from, to) with kcat: one a second of event time
 ** from 2026-11-21 12:00:00 UTC (1795262400000), city c<v % 3> in partition
