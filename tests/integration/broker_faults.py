@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from view_compare import compare_views
+
 BIN, WORK = sys.argv[1], sys.argv[2]
 ksq = os.path.join(BIN, "ksqlite")
 os.chdir(WORK)
@@ -229,15 +231,7 @@ subprocess.run([ksq, "--exit-at-end", "--drain", db, "-f", "pipeline.sql"], chec
                timeout=300)
 
 a = sqlite3.connect(db)
-failures = 0
-for view in VIEWS:
-    x = sorted(a.execute("SELECT * FROM %s" % view).fetchall(), key=repr)
-    y = sorted(ref.execute("SELECT * FROM %s" % view).fetchall(), key=repr)
-    if x != y:
-        failures += 1
-        print("FAIL %s: %d rows through the faults, %d uninterrupted" % (view, len(x), len(y)))
-    else:
-        print("ok - %s: %d rows identical to the uninterrupted run" % (view, len(x)))
+failures = compare_views(a, ref, VIEWS)
 bad = a.execute("SELECT name, status, error FROM ksq_views WHERE status <> 'running'").fetchall()
 if bad:
     failures += 1

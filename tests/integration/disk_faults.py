@@ -37,6 +37,8 @@ import subprocess
 import sys
 import time
 
+from view_compare import compare_views
+
 BIN, BROKERS, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 ksq = os.path.join(BIN, "ksqlite")
 SLOW = int(os.environ.get("KSQ_SLOW", "1"))  # waits scale under valgrind (lib.sh)
@@ -261,15 +263,7 @@ if consistent("at the end") != 0:
     die("rows still buffered at the end")
 
 a = sqlite3.connect(db)
-failures = 0
-for view in VIEWS:
-    x = sorted(a.execute("SELECT * FROM %s" % view).fetchall(), key=repr)
-    y = sorted(ref.execute("SELECT * FROM %s" % view).fetchall(), key=repr)
-    if x != y:
-        failures += 1
-        print("FAIL %s: %d rows through the faults, %d uninterrupted" % (view, len(x), len(y)))
-    else:
-        print("ok - %s: %d rows identical to the uninterrupted run" % (view, len(x)))
+failures = compare_views(a, ref, VIEWS)
 view = sorted((city, country, ts, "%r" % w) for city, country, ts, w in
               a.execute("SELECT city, country, ts, windspeed FROM d_windy"))
 files = []
